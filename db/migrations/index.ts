@@ -1,0 +1,16 @@
+import type { QueryInterface } from 'sequelize';
+import type { MigrationFn } from 'umzug';
+import * as initial from './202611240001-initial';
+
+export interface MigrationModule {
+  up: MigrationFn<QueryInterface>;
+  down?: MigrationFn<QueryInterface>;
+}
+
+/**
+ * Every migration, in order. Listed explicitly rather than globbed so the same list runs under tsx, jest and a
+ * compiled build. Add new ones at the end with a later timestamp in the name.
+ */
+export const MIGRATIONS: [name: string, migration: MigrationModule][] = [
+  ['202611240001-initial', initial],
+];

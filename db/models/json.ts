@@ -1,0 +1,24 @@
+import { DataTypes, type ModelAttributeColumnOptions, type Model } from 'sequelize';
+
+/**
+ * A JSON column stored as text. MariaDB reports JSON columns as LONGTEXT, so mysql2 hands back strings there
+ * while MySQL 8 hands back objects; keeping the text ourselves behaves the same on SQLite, MariaDB and MySQL.
+ */
+export function jsonColumn<T>(field: string, fallback: T, allowNull = true): ModelAttributeColumnOptions<Model> {
+  return {
+    type: DataTypes.TEXT('long'),
+    allowNull,
+    get(this: Model): T {
+      const raw = this.getDataValue(field) as unknown;
+      if (raw === null || raw === undefined || raw === '') return fallback;
+      if (typeof raw !== 'string') return raw as T;
+      return JSON.parse(raw) as T;
+    },
+    set(this: Model, value: T | null) {
+      this.setDataValue(field, (value === null || value === undefined ? null : JSON.stringify(value)) as never);
+    },
+  };
+}
+
+/** Millisecond timestamps on both dialects. */
+export const DATE_MS = DataTypes.DATE(3);

@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# `npm test`: type-checks, starts the real services the tests use (MariaDB, Redis, Dovecot) on free loopback
+# ports, runs the whole jest suite against them, and stops them again. Extra arguments go to jest.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/test-services.sh
+svc_install
+npx tsc --noEmit -p tsconfig.json
+svc_start
+trap svc_stop EXIT
+echo "test services: MariaDB $TEST_MARIADB_URL, Redis $TEST_REDIS_URL, IMAP $TEST_IMAP_HOST:$TEST_IMAP_PORT" | sed 's/:[^:@/]*@/:***@/'
+npx jest "$@"

@@ -1,0 +1,137 @@
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+/** Log levels pino understands. */
+const LogLevel = z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']);
+
+const optionalString = z
+  .string()
+  .trim()
+  .transform((s) => (s === '' ? undefined : s))
+  .optional();
+
+function urlWithProtocols(protocols: string[], example: string) {
+  return z
+    .string()
+    .trim()
+    .refine(
+      (value) => {
+        try {
+          return protocols.includes(new URL(value).protocol);
+        } catch {
+          return false;
+        }
+      },
+      { message: `expected a URL like ${example}` },
+    );
+}
+
+const DatabaseUrl = z
+  .string()
+  .trim()
+  .refine((v) => /^sqlite:/.test(v) || /^(mysql|mariadb):\/\/[^/]+\/[^/?]+/.test(v), {
+    message: 'expected sqlite:<file> or mysql://user:pass@host:port/database',
+  });
+
+const ImapUrls = z
+  .string()
+  .trim()
+  .transform((v) => v.split(/\s+/).filter(Boolean))
+  .pipe(z.array(urlWithProtocols(['imap:', 'imaps:'], 'imaps://user:pass@host:993/INBOX')));
+
+/**
+ * The one configuration schema (DESIGN.md "Contracts"). Every variable is read here and nowhere else.
+ * Parsed synchronously at boot; a bad value stops the process with the variable's name.
+ */
+export const ConfigSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  PUBLIC_URL: urlWithProtocols(['http:', 'https:'], 'https://ghiseu.primarie.ro').optional(),
+  DATA_DIR: z.string().trim().min(1).default('./data'),
+  DATABASE_URL: DatabaseUrl.optional(),
+  REDIS_URL: urlWithProtocols(['redis:', 'rediss:'], 'redis://127.0.0.1:6379').optional(),
+  SESSION_SECRET: z.string().min(32, 'expected at least 32 characters').optional(),
+  LOG_LEVEL: LogLevel.default('info'),
+  TRUST_PROXY: z
+    .enum(['true', 'false', '1', '0'])
+    .default('false')
+    .transform((v) => v === 'true' || v === '1'),
+  IMAP_URL: ImapUrls.optional(),
+  SMTP_URL: urlWithProtocols(['smtp:', 'smtps:'], 'smtps://user:pass@mail.primarie.ro:465').optional(),
+  MAIL_FROM: z.string().trim().min(3).optional(),
+  TWILIO_ACCOUNT_SID: z.string().regex(/^AC[0-9a-fA-F]{32}$/, 'expected AC followed by 32 hex digits').optional(),
+  TWILIO_AUTH_TOKEN: z.string().min(16, 'expected the account auth token').optional(),
+  TWILIO_PHONE_NUMBER: z.string().regex(/^\+[1-9]\d{6,14}$/, 'expected an E.164 number like +40256123456').optional(),
+  LETTERS_INBOX_DIR: optionalString,
+});
+
+type RawConfig = z.infer<typeof ConfigSchema>;
+
+/** The parsed configuration with defaults resolved. */
+export interface Config extends Omit<RawConfig, 'DATABASE_URL' | 'SESSION_SECRET' | 'PUBLIC_URL' | 'DATA_DIR'> {
+  DATA_DIR: string;
+  DATABASE_URL: string;
+  SESSION_SECRET: string;
+  PUBLIC_URL: string;
+  /** true when the database is the embedded SQLite file. */
+  embedded: boolean;
+}
+
+/** Thrown when the environment does not describe a runnable configuration. */
+export class ConfigError extends Error {
+  constructor(public readonly issues: string[]) {
+    super(`Invalid configuration:\n${issues.map((i) => `  - ${i}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const SECRET_FILE = 'session-secret';
+
+function readOrCreateSecret(dataDir: string): string {
+  const file = path.join(dataDir, SECRET_FILE);
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(48).toString('base64url');
+  // wx: two processes starting at once must not overwrite each other's secret.
+  try {
+    writeFileSync(file, secret + '\n', { mode: 0o600, flag: 'wx' });
+    return secret;
+  } catch {
+    return readFileSync(file, 'utf8').trim();
+  }
+}
+
+/** Parses the environment once. Throws ConfigError naming each bad variable and what it expects. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const result = ConfigSchema.safeParse(env);
+  if (!result.success) {
+    const issues = result.error.issues.map((issue) => {
+      const name = String(issue.path[0] ?? '?');
+      const shown = env[name] === undefined ? 'missing' : `got ${JSON.stringify(redact(name, env[name] ?? ''))}`;
+      return `${name}: ${issue.message} (${shown})`;
+    });
+    throw new ConfigError(issues);
+  }
+  const raw = result.data;
+  const issues: string[] = [];
+  if (raw.TWILIO_ACCOUNT_SID && !raw.TWILIO_AUTH_TOKEN) issues.push('TWILIO_AUTH_TOKEN: required when TWILIO_ACCOUNT_SID is set (missing)');
+  if (raw.SMTP_URL && !raw.MAIL_FROM) issues.push('MAIL_FROM: required when SMTP_URL is set, e.g. "Primăria <registratura@primarie.ro>" (missing)');
+  if (issues.length) throw new ConfigError(issues);
+
+  const dataDir = path.resolve(raw.DATA_DIR);
+  const databaseUrl = raw.DATABASE_URL ?? `sqlite:${path.join(dataDir, 'ghiseu.sqlite')}`;
+  return {
+    ...raw,
+    DATA_DIR: dataDir,
+    DATABASE_URL: databaseUrl,
+    SESSION_SECRET: raw.SESSION_SECRET ?? readOrCreateSecret(dataDir),
+    PUBLIC_URL: (raw.PUBLIC_URL ?? `http://localhost:${raw.PORT}`).replace(/\/+$/, ''),
+    embedded: databaseUrl.startsWith('sqlite:'),
+  };
+}
+
+function redact(name: string, value: string): string {
+  if (/SECRET|TOKEN|PASS/.test(name)) return '***';
+  return value.replace(/\/\/([^:@/]+):([^@/]+)@/, '//$1:***@');
+}

@@ -1,0 +1,60 @@
+import { EventEmitter } from 'node:events';
+import type { ChannelKind } from '../../channels/contract';
+import { logger } from '../log';
+
+const log = logger('events');
+
+/** Domain events, published after the transaction that caused them committed. */
+export interface DomainEvents {
+  /** A contact went through ingest and created a new message (duplicates publish nothing). */
+  'contact.ingested': {
+    conversationId: number;
+    messageId: number;
+    channel: ChannelKind;
+    /** A new case was opened (not threaded into an existing one). */
+    conversationCreated: boolean;
+    automatic: boolean;
+    eventIds: number[];
+  };
+  /** Timeline rows were written for a case (status, assignment, message sent…); realtime re-reads and pushes. */
+  'conversation.changed': { conversationId: number; eventIds: number[] };
+}
+
+export type DomainEventName = keyof DomainEvents;
+type Handler<K extends DomainEventName> = (payload: DomainEvents[K]) => void | Promise<void>;
+
+/**
+ * The in-process domain event bus. Subscribers (routing, acknowledgements, realtime) run after commit; one
+ * failing subscriber is logged and does not stop the others or the publisher.
+ */
+export class DomainEventBus {
+  private readonly emitter = new EventEmitter({ captureRejections: false });
+  private readonly pending = new Set<Promise<unknown>>();
+
+  constructor() {
+    this.emitter.setMaxListeners(50);
+  }
+
+  /** Subscribes to one event; returns a function that unsubscribes. */
+  on<K extends DomainEventName>(name: K, handler: Handler<K>): () => void {
+    const wrapped = (payload: DomainEvents[K]) => {
+      const p = Promise.resolve()
+        .then(() => handler(payload))
+        .catch((err: unknown) => log.error({ err, event: name }, 'domain event subscriber failed'))
+        .finally(() => this.pending.delete(p));
+      this.pending.add(p);
+    };
+    this.emitter.on(name, wrapped);
+    return () => this.emitter.off(name, wrapped);
+  }
+
+  /** Publishes an event to every subscriber (call it from an afterCommit hook). */
+  emit<K extends DomainEventName>(name: K, payload: DomainEvents[K]): void {
+    this.emitter.emit(name, payload);
+  }
+
+  /** Resolves when every subscriber started so far has finished (tests and shutdown). */
+  async drain(): Promise<void> {
+    while (this.pending.size) await Promise.all([...this.pending]);
+  }
+}
