@@ -81,6 +81,8 @@ export type ParsedInboundContact = z.output<typeof InboundContactSchema>;
 /** A message going out on a channel, built from a committed outbound Message row. */
 export interface OutboundMessage {
   messageId: number;
+  /** Set when the id is chosen before sending (email Message-ID), so a retry reuses it. */
+  externalId?: string;
   conversationId: number;
   registrationNumber: string;
   channel: ChannelKind;

@@ -7,6 +7,7 @@ import type { AppContext } from './context';
 import { DomainEventBus } from './events/bus';
 import { BlobStore } from './files/blobStore';
 import { createJobQueue } from './jobs/createJobQueue';
+import { createAdapters } from '../channels/registry';
 
 /** Opens the database (migrating it), the blob store, the event bus and the job driver the config asks for. */
 export async function createContext(config: Config, opts: { migrate?: boolean; poolMax?: number } = {}): Promise<AppContext> {
@@ -17,7 +18,8 @@ export async function createContext(config: Config, opts: { migrate?: boolean; p
   const events = new DomainEventBus();
   const blobs = new BlobStore(path.join(config.DATA_DIR, 'blobs'));
   const jobs = createJobQueue(config, db);
-  return { config, db, events, blobs, jobs };
+  const adapters = createAdapters({ config, outboxDir: path.join(config.DATA_DIR, 'outbox') });
+  return { config, db, events, blobs, jobs, adapters };
 }
 
 /** Closes what createContext opened, jobs first so no job runs against a closed database. */

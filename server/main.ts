@@ -7,9 +7,9 @@ import { ConfigError, loadConfig, type Config } from './config';
 import type { AppContext } from './context';
 import { registerJobHandlers } from './jobs/handlers';
 import { configureLogger, logger } from './log';
+import { startServices, type ProcessRole } from './services';
 
-const ROLES = ['web', 'worker', 'all'] as const;
-type ProcessRole = (typeof ROLES)[number];
+const ROLES: readonly ProcessRole[] = ['web', 'worker', 'all'];
 
 const log = logger('main');
 
@@ -68,17 +68,19 @@ async function main(): Promise<void> {
   } else {
     log.info({ role, database: ctx.db.dialect, jobs: ctx.jobs.driver }, 'Ghișeu worker started');
   }
+  const stopServices = await startServices(ctx, role, server);
 
-  installShutdown(ctx, server);
+  installShutdown(ctx, server, stopServices);
 }
 
-function installShutdown(ctx: AppContext, server?: Server): void {
+function installShutdown(ctx: AppContext, server: Server | undefined, stopServices: () => Promise<void>): void {
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     log.info({ signal }, 'shutting down');
     const force = setTimeout(() => process.exit(1), 20_000).unref();
+    await stopServices();
     await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
     server?.closeAllConnections?.();
     await closeContext(ctx).catch((err: unknown) => log.error({ err }, 'error while closing'));

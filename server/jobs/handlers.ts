@@ -1,15 +1,18 @@
-import type { AppContext } from '../context';
-import { AgentSession } from '../../db/models';
 import { Op } from 'sequelize';
+import { AgentSession } from '../../db/models';
+import type { AppContext } from '../context';
+import { requeueStuckOutbound, sendOutbound } from '../outbound/sendOutbound';
 
 /**
  * Registers every job handler and recurring schedule. Features add their handlers here, so a worker process
  * knows every job any web process may enqueue.
  */
 export function registerJobHandlers(ctx: AppContext): void {
+  ctx.jobs.handle('outbound.send', (data, job) => sendOutbound(ctx, data.messageId, job));
   ctx.jobs.handle('maintenance.cleanup', async () => {
     await AgentSession.destroy({ where: { expiresAt: { [Op.lt]: new Date() } } });
+    await requeueStuckOutbound(ctx);
   });
   ctx.jobs.handle('test.echo', async () => {});
-  void ctx.jobs.repeat('maintenance.cleanup', 60 * 60_000, {});
+  void ctx.jobs.repeat('maintenance.cleanup', 5 * 60_000, {});
 }

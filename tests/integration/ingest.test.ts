@@ -1,0 +1,242 @@
+import { QueryTypes } from 'sequelize';
+import { Citizen, CitizenIdentity, Conversation, ConversationEvent, Message, RegistryCounter, Attachment } from '../../db/models';
+import { bucharestDate } from '../../server/calendar/dates';
+import { legalDeadline } from '../../server/calendar/legalDeadline';
+import { AppError } from '../../server/errors';
+import { ingestContact } from '../../server/ingest/ingestContact';
+import { createTestContext, type TestContext } from '../helpers/context';
+import { category, contact } from '../helpers/factories';
+import { DIALECTS } from '../helpers/services';
+
+const YEAR = Number(bucharestDate(new Date()).slice(0, 4));
+
+async function counts() {
+  return {
+    conversations: await Conversation.count(),
+    messages: await Message.count(),
+    citizens: await Citizen.count(),
+    identities: await CitizenIdentity.count(),
+    events: await ConversationEvent.count(),
+  };
+}
+
+describe.each(DIALECTS)('ingestContact on %s', (dialect) => {
+  let t: TestContext;
+  beforeAll(async () => {
+    t = await createTestContext(dialect);
+  });
+  afterAll(async () => {
+    await t.cleanup();
+  });
+
+  test('the same contact delivered twice gives one message, and the second answer says duplicate', async () => {
+    const c = contact();
+    const first = await ingestContact(t.ctx, c);
+    const before = await counts();
+    const second = await ingestContact(t.ctx, { ...c, text: 'a retry with other text changes nothing' });
+    expect(first.duplicate).toBe(false);
+    expect(first.conversationCreated).toBe(true);
+    expect(second.duplicate).toBe(true);
+    expect(second.threadedBy).toBe('duplicate');
+    expect(second.message.id).toBe(first.message.id);
+    expect(second.conversation.registrationNumber).toBe(first.conversation.registrationNumber);
+    expect(await counts()).toEqual(before);
+    expect((await Message.findByPk(first.message.id))!.text).toBe(c.text);
+  });
+
+  test('the same externalId on another channel is another contact', async () => {
+    const c = contact({ channel: 'email' });
+    const a = await ingestContact(t.ctx, c);
+    const b = await ingestContact(t.ctx, { ...c, channel: 'sms', from: { phone: '0721 000 111' } });
+    expect(b.duplicate).toBe(false);
+    expect(b.message.id).not.toBe(a.message.id);
+  });
+
+  test('a new case gets the next number, a legal deadline and timeline events; the domain event fires after commit', async () => {
+    const seen: number[] = [];
+    const off = t.ctx.events.on('contact.ingested', async (e) => {
+      // After commit: the row is visible from another connection.
+      const row = await Conversation.findByPk(e.conversationId);
+      if (row) seen.push(e.conversationId);
+    });
+    const r = await ingestContact(t.ctx, contact({ channel: 'email' }));
+    await t.ctx.events.drain();
+    off();
+    const c = r.conversation;
+    expect(c.registrationNumber).toBe(`${c.registrationSeq}/${YEAR}`);
+    expect(c.legalBasis).toBe('petition');
+    expect(c.legalDueDate).toBe(legalDeadline(bucharestDate(c.registeredAt), 30));
+    expect(c.internalDueDate! < c.legalDueDate!).toBe(true);
+    expect(c.status).toBe('new');
+    const types = (await ConversationEvent.findAll({ where: { conversationId: c.id }, order: [['id', 'ASC']] })).map((e) => e.type);
+    expect(types).toEqual(['conversation.created', 'message.received']);
+    expect(seen).toEqual([c.id]);
+  });
+
+  test('citizens are found by normalised identity across channels', async () => {
+    const email = `Mihai.Ionescu.${Date.now()}@Exemplu.RO`;
+    const a = await ingestContact(t.ctx, contact({ channel: 'email', from: { name: 'Mihai Ionescu', email } }));
+    const b = await ingestContact(t.ctx, contact({ channel: 'api', from: { email: email.toLowerCase(), phone: '0722 111 222' } }));
+    const c = await ingestContact(t.ctx, contact({ channel: 'sms', from: { phone: '+40722111222' }, subject: undefined, text: 'Mulțumesc' }));
+    expect(b.message.citizenId).toBe(a.message.citizenId);
+    expect(c.message.citizenId).toBe(a.message.citizenId);
+    const ids = await CitizenIdentity.findAll({ where: { citizenId: a.message.citizenId! } });
+    expect(ids.map((i) => `${i.kind}:${i.value}`).sort()).toEqual([`email:${email.toLowerCase()}`, 'phone:+40722111222']);
+    expect(c.conversation.legalBasis).toBe('none'); // an SMS is not a petition
+  });
+
+  test('a reply quoting the registration number lands in the original case', async () => {
+    const original = await ingestContact(t.ctx, contact({ channel: 'email' }));
+    const reply = await ingestContact(
+      t.ctx,
+      contact({ channel: 'email', subject: `Re: [#${original.conversation.registrationNumber}] Groapă`, text: 'Revin cu o poză.' }),
+    );
+    expect(reply.conversationCreated).toBe(false);
+    expect(reply.threadedBy).toBe('registration_number');
+    expect(reply.conversation.id).toBe(original.conversation.id);
+    const inText = await ingestContact(t.ctx, contact({ channel: 'letter', subject: undefined, text: `Vă scriu în legătură cu nr. ${original.conversation.registrationNumber}.` }));
+    expect(inText.conversation.id).toBe(original.conversation.id);
+  });
+
+  test('a reply carrying In-Reply-To of one of our messages lands in the original case', async () => {
+    const original = await ingestContact(t.ctx, contact({ channel: 'email', externalId: `<orig-${Date.now()}@exemplu.ro>` }));
+    const reply = await ingestContact(
+      t.ctx,
+      contact({ channel: 'email', subject: 'Re: fără număr', inReplyTo: ['<unknown@x>', original.message.externalId!] }),
+    );
+    expect(reply.threadedBy).toBe('reference');
+    expect(reply.conversation.id).toBe(original.conversation.id);
+  });
+
+  test('a reply to a resolved case reopens it; a reply to a closed case opens a new one linked to it', async () => {
+    const first = await ingestContact(t.ctx, contact({ channel: 'email' }));
+    await first.conversation.update({ status: 'resolved', resolution: 'answered', resolvedAt: new Date() });
+    const reopened = await ingestContact(t.ctx, contact({ channel: 'email', subject: `Re: [#${first.conversation.registrationNumber}]` }));
+    expect(reopened.conversation.id).toBe(first.conversation.id);
+    expect((await Conversation.findByPk(first.conversation.id))!.status).toBe('open');
+
+    await first.conversation.reload();
+    await first.conversation.update({ status: 'closed', closedAt: new Date() });
+    const fresh = await ingestContact(t.ctx, contact({ channel: 'email', subject: `Re: [#${first.conversation.registrationNumber}]` }));
+    expect(fresh.conversationCreated).toBe(true);
+    const related = await ConversationEvent.findOne({ where: { conversationId: fresh.conversation.id, type: 'conversation.related' } });
+    expect(related?.data).toEqual({ registrationNumber: first.conversation.registrationNumber });
+  });
+
+  test('an invalid contact is refused with the field named and nothing written', async () => {
+    const before = await counts();
+    const bad: [unknown, RegExp][] = [
+      [{ ...contact(), externalId: undefined }, /^externalId/],
+      [{ ...contact(), externalId: '' }, /^externalId/],
+      [contact({ from: { phone: 'not a phone' } }), /^from\.phone/],
+      [contact({ from: { email: 'nope' } }), /^from\.email/],
+      [{ ...contact(), channel: 'fax' }, /^channel/],
+      [contact({ categoryCode: 'no-such-category' }), /^categoryCode/],
+    ];
+    for (const [input, message] of bad) {
+      const err = await ingestContact(t.ctx, input as never).then(
+        () => null,
+        (e: unknown) => e,
+      );
+      expect(err).toBeInstanceOf(AppError);
+      expect((err as AppError).status).toBe(400);
+      expect((err as AppError).message).toMatch(message);
+    }
+    expect(await counts()).toEqual(before);
+  });
+
+  test('an ingest that fails mid-transaction leaves no row and consumes no number', async () => {
+    const trigger =
+      dialect === 'sqlite'
+        ? "CREATE TRIGGER fail_boom BEFORE INSERT ON messages WHEN NEW.externalId = 'boom' BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
+        : "CREATE TRIGGER fail_boom BEFORE INSERT ON messages FOR EACH ROW BEGIN IF NEW.externalId = 'boom' THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'injected failure'; END IF; END";
+    await t.ctx.db.sequelize.query(trigger);
+    try {
+      const last = (await RegistryCounter.findByPk(YEAR))?.lastNumber ?? 0;
+      const before = await counts();
+      const unique = { name: 'Persoană Nouă', email: `nou.${Date.now()}@exemplu.ro` };
+      await expect(ingestContact(t.ctx, contact({ externalId: 'boom', from: unique }))).rejects.toThrow(/injected failure/);
+      expect(await counts()).toEqual(before);
+      expect((await RegistryCounter.findByPk(YEAR))?.lastNumber ?? 0).toBe(last);
+      const next = await ingestContact(t.ctx, contact({ from: unique }));
+      expect(next.conversation.registrationSeq).toBe(last + 1);
+    } finally {
+      await t.ctx.db.sequelize.query('DROP TRIGGER fail_boom');
+    }
+  });
+
+  test('attachments are stored content-addressed once, with the sniffed type beside the claimed one', async () => {
+    const png = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201a5f0b5ed0000000049454e44ae426082', 'hex');
+    const a = await ingestContact(t.ctx, contact({ attachments: [{ filename: 'poza.jpg', contentType: 'image/jpeg', data: png }] }));
+    const b = await ingestContact(t.ctx, contact({ attachments: [{ filename: 'aceeasi.png', data: png }] }));
+    const rows = await Attachment.findAll({ where: { messageId: [a.message.id, b.message.id] } });
+    expect(rows).toHaveLength(2);
+    expect(new Set(rows.map((r) => r.sha256)).size).toBe(1);
+    expect(rows[0]!.contentType).toBe('image/png');
+    expect(rows.find((r) => r.filename === 'poza.jpg')!.declaredType).toBe('image/jpeg');
+    expect(await t.ctx.blobs.get(rows[0]!.sha256)).toEqual(png);
+  });
+
+  test('HTML is sanitised before it is stored', async () => {
+    const r = await ingestContact(t.ctx, contact({ channel: 'email', html: '<p onclick="x()">Bună</p><script>alert(1)</script><img src="https://tracker.example/p.gif">' }));
+    const m = await Message.findByPk(r.message.id);
+    expect(m!.html).toBe('<p>Bună</p>');
+  });
+
+  test('concurrent deliveries of one contact: one message, one number consumed', async () => {
+    const last = (await RegistryCounter.findByPk(YEAR))?.lastNumber ?? 0;
+    const c = contact({ from: { email: `race.${Date.now()}@exemplu.ro` } });
+    const results = await Promise.all(Array.from({ length: 12 }, () => ingestContact(t.ctx, c)));
+    expect(results.filter((r) => !r.duplicate)).toHaveLength(1);
+    expect(new Set(results.map((r) => r.message.id)).size).toBe(1);
+    expect(await Message.count({ where: { externalId: c.externalId } })).toBe(1);
+    expect((await RegistryCounter.findByPk(YEAR))!.lastNumber).toBe(last + 1);
+  });
+
+  test('anonymous contacts are not petitions (OG 27/2002 art. 7) and carry no legal term', async () => {
+    const r = await ingestContact(t.ctx, contact({ from: {}, categoryCode: (await category()).code, location: { lat: 46.17, lng: 21.31 } }));
+    expect(r.conversation.anonymous).toBe(true);
+    expect(r.conversation.citizenId).toBeNull();
+    expect(r.conversation.legalBasis).toBe('none');
+    expect(r.conversation.legalDueDate).toBeNull();
+    expect(r.conversation.departmentId).not.toBeNull();
+  });
+
+  test('a public-information category gets the 10-day term', async () => {
+    const cat = await category('informatii-544', { legalBasis: 'public_information', departmentCode: 'relatii-publice' });
+    const r = await ingestContact(t.ctx, contact({ categoryCode: cat.code }));
+    expect(r.conversation.legalDueDate).toBe(legalDeadline(bucharestDate(r.conversation.registeredAt), 10));
+  });
+});
+
+describe('registration numbers under concurrency on MariaDB', () => {
+  let t: TestContext;
+  beforeAll(async () => {
+    t = await createTestContext('mariadb');
+  });
+  afterAll(async () => {
+    await t.cleanup();
+  });
+
+  test('200 contacts over 8 connections → numbers 1..200, none missing, none twice', async () => {
+    // createTestContext opens a pool of 10; cap concurrency at 8 connections explicitly.
+    const { openDatabase } = await import('../../db/connection');
+    const { initModels } = await import('../../db/models');
+    const db8 = openDatabase(t.databaseUrl, { poolMax: 8 });
+    initModels(db8.sequelize);
+    const ctx = { ...t.ctx, db: db8 };
+    try {
+      const results = await Promise.all(Array.from({ length: 200 }, (_, i) => ingestContact(ctx, contact({ from: { email: `p${i}@exemplu.ro` } }))));
+      const seqs = results.map((r) => r.conversation.registrationSeq).sort((a, b) => a - b);
+      expect(seqs).toEqual(Array.from({ length: 200 }, (_, i) => i + 1));
+      const rows = await db8.sequelize.query<{ n: number; d: number; mn: number; mx: number }>(
+        'SELECT COUNT(*) AS n, COUNT(DISTINCT registrationSeq) AS d, MIN(registrationSeq) AS mn, MAX(registrationSeq) AS mx FROM conversations WHERE registrationYear = :y',
+        { replacements: { y: YEAR }, type: QueryTypes.SELECT },
+      );
+      expect(rows[0]).toEqual({ n: 200, d: 200, mn: 1, mx: 200 });
+    } finally {
+      await db8.close();
+      initModels(t.ctx.db.sequelize);
+    }
+  });
+});
