@@ -1,5 +1,6 @@
 import type { Server } from 'node:http';
 import type { AppContext } from './context';
+import { slaService } from './sla/slaService';
 
 export type ProcessRole = 'web' | 'worker' | 'all';
 
@@ -13,7 +14,7 @@ export interface BackgroundService {
 }
 
 /** Every background service, in start order. Each feature adds one line here. */
-export const SERVICES: BackgroundService[] = [];
+export const SERVICES: BackgroundService[] = [slaService];
 
 /** Starts the services of a role; returns a function stopping them in reverse order. */
 export async function startServices(ctx: AppContext, role: ProcessRole, server?: Server, services: BackgroundService[] = SERVICES): Promise<() => Promise<void>> {

@@ -1,6 +1,8 @@
 import type { QueryInterface } from 'sequelize';
 import type { MigrationFn } from 'umzug';
 import * as initial from './202611240001-initial';
+import * as phone from './202611244001-phone';
+import * as slaCalendar from './202611246001-sla-calendar';
 
 export interface MigrationModule {
   up: MigrationFn<QueryInterface>;
@@ -13,4 +15,6 @@ export interface MigrationModule {
  */
 export const MIGRATIONS: [name: string, migration: MigrationModule][] = [
   ['202611240001-initial', initial],
+  ['202611244001-phone', phone],
+  ['202611246001-sla-calendar', slaCalendar],
 ];

@@ -12,8 +12,21 @@ import { ConversationEvent, initConversationEvent } from './ConversationEvent';
 import { Department, initDepartment } from './Department';
 import { Message, initMessage } from './Message';
 import { RegistryCounter, initRegistryCounter } from './RegistryCounter';
+import { BusinessCalendarRow, initBusinessCalendarRow } from './BusinessCalendarRow';
+import { BusinessHoursWindow, initBusinessHoursWindow } from './BusinessHoursWindow';
+import { CalendarDay, initCalendarDay } from './CalendarDay';
+import { SlaPolicy, initSlaPolicy } from './SlaPolicy';
+import { SlaTimer, initSlaTimer } from './SlaTimer';
+import { AgentPhone, initAgentPhone } from './AgentPhone';
+import { IvrMenuEntry, initIvrMenuEntry } from './IvrMenuEntry';
+import { OfficeHours, initOfficeHours } from './OfficeHours';
+import { PhoneCall, initPhoneCall } from './PhoneCall';
+import { SmsOptOut, initSmsOptOut } from './SmsOptOut';
+import { TwilioWebhookReceipt, initTwilioWebhookReceipt } from './TwilioWebhookReceipt';
 
 export { Agent, AgentDepartment, AgentSession, ApiKey, Attachment, Category, Citizen, CitizenIdentity, Conversation, ConversationEvent, Department, Message, RegistryCounter };
+export { BusinessCalendarRow, BusinessHoursWindow, CalendarDay, SlaPolicy, SlaTimer };
+export { AgentPhone, IvrMenuEntry, OfficeHours, PhoneCall, SmsOptOut, TwilioWebhookReceipt };
 
 /**
  * Registers every model on one Sequelize instance and wires the associations in one place.
@@ -26,6 +39,8 @@ export function initModels(sequelize: Sequelize): void {
   ]) {
     init(sequelize);
   }
+  for (const init of [initBusinessCalendarRow, initBusinessHoursWindow, initCalendarDay, initSlaPolicy, initSlaTimer]) init(sequelize);
+  for (const init of [initAgentPhone, initIvrMenuEntry, initOfficeHours, initPhoneCall, initSmsOptOut, initTwilioWebhookReceipt]) init(sequelize);
 
   Citizen.hasMany(CitizenIdentity, { foreignKey: 'citizenId', as: 'identities' });
   CitizenIdentity.belongsTo(Citizen, { foreignKey: 'citizenId', as: 'citizen' });
@@ -45,4 +60,6 @@ export function initModels(sequelize: Sequelize): void {
   Agent.belongsToMany(Department, { through: AgentDepartment, foreignKey: 'agentId', otherKey: 'departmentId', as: 'departments' });
   Department.belongsToMany(Agent, { through: AgentDepartment, foreignKey: 'departmentId', otherKey: 'agentId', as: 'agents' });
   AgentSession.belongsTo(Agent, { foreignKey: 'agentId', as: 'agent' });
+  Conversation.hasMany(SlaTimer, { foreignKey: 'conversationId', as: 'slaTimers' });
+  SlaTimer.belongsTo(Conversation, { foreignKey: 'conversationId', as: 'conversation' });
 }

@@ -18,6 +18,10 @@ export interface DomainEvents {
   };
   /** Timeline rows were written for a case (status, assignment, message sent…); realtime re-reads and pushes. */
   'conversation.changed': { conversationId: number; eventIds: number[] };
+  /** A waiting phone call was offered to an agent (the console rings; accept within `expiresAt`). */
+  'call.offered': { callId: number; conversationId: number; agentId: number; expiresAt: string };
+  /** An SLA clock of a case reached its warning share or its due moment (the timeline row is written). */
+  'sla.alert': { conversationId: number; level: 'warning' | 'breached'; kind: 'first_response' | 'next_response' | 'resolution' | 'legal'; departmentId: number | null };
 }
 
 export type DomainEventName = keyof DomainEvents;

@@ -2,6 +2,7 @@ import { Op } from 'sequelize';
 import { AgentSession } from '../../db/models';
 import type { AppContext } from '../context';
 import { requeueStuckOutbound, sendOutbound } from '../outbound/sendOutbound';
+import { sweepSla } from '../sla/sweepSla';
 
 /**
  * Registers every job handler and recurring schedule. Features add their handlers here, so a worker process
@@ -15,4 +16,8 @@ export function registerJobHandlers(ctx: AppContext): void {
   });
   ctx.jobs.handle('test.echo', async () => {});
   void ctx.jobs.repeat('maintenance.cleanup', 5 * 60_000, {});
+  ctx.jobs.handle('sla.sweep', async () => {
+    await sweepSla(ctx);
+  });
+  void ctx.jobs.repeat('sla.sweep', 30_000, {});
 }
