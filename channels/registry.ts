@@ -1,6 +1,7 @@
 import type { Config } from '../server/config';
 import type { ChannelAdapter, ChannelKind } from './contract';
 import { outboxAdapter } from './outbox';
+import { twilioConfigured, twilioSmsAdapter, twilioVoiceAdapter } from './phone/smsAdapter';
 
 /** What an adapter may use: configuration and where the outbox lives. Never the database. */
 export interface AdapterDeps {
@@ -17,8 +18,8 @@ export type AdapterFactory = (deps: AdapterDeps) => ChannelAdapter;
  */
 export const ADAPTERS = {
   email: (deps) => outboxAdapter('email', deps),
-  sms: (deps) => outboxAdapter('sms', deps),
-  voice: () => ({ kind: 'voice', canReply: false }),
+  sms: (deps) => (twilioConfigured(deps) ? twilioSmsAdapter(deps) : outboxAdapter('sms', deps)),
+  voice: (deps) => (twilioConfigured(deps) ? twilioVoiceAdapter() : { kind: 'voice', canReply: false }),
   portal: () => ({ kind: 'portal', canReply: true, send: async (m) => ({ externalId: `portal-${m.messageId}`, status: 'delivered' }) }),
   letter: (deps) => outboxAdapter('letter', deps),
   api: () => ({ kind: 'api', canReply: false }),

@@ -6,6 +6,7 @@ import type { AppContext } from './context';
 import { errorHandler, notFoundHandler } from './http/errorHandler';
 import { healthz } from './http/healthz';
 import { apiRouter } from './api/router';
+import { twilioModule } from './twilio/module';
 
 /** A part of the web app mounted by a feature (a channel's webhooks, the portal, Open311). */
 export interface WebModule {
@@ -15,7 +16,7 @@ export interface WebModule {
 }
 
 /** Feature modules mounted after the core API, in order. Each feature adds one line here. */
-const MODULES: WebModule[] = [];
+const MODULES: WebModule[] = [twilioModule];
 
 /** The express application: security headers, health, the API, feature modules, the console, errors. */
 export function createApp(ctx: AppContext, extra: WebModule[] = []): Express {

@@ -64,6 +64,12 @@ export const ConfigSchema = z.object({
   TWILIO_AUTH_TOKEN: z.string().min(16, 'expected the account auth token').optional(),
   TWILIO_PHONE_NUMBER: z.string().regex(/^\+[1-9]\d{6,14}$/, 'expected an E.164 number like +40256123456').optional(),
   LETTERS_INBOX_DIR: optionalString,
+  /** Twilio's REST base URL; tests and the simulator point it at a local fake. */
+  TWILIO_API_URL: urlWithProtocols(['http:', 'https:'], 'https://api.twilio.com').default('https://api.twilio.com'),
+  /** API key and secret that sign the agents' softphone access tokens, and the TwiML app their calls use. */
+  TWILIO_API_KEY_SID: z.string().regex(/^SK[0-9a-fA-F]{32}$/, 'expected SK followed by 32 hex digits').optional(),
+  TWILIO_API_KEY_SECRET: z.string().min(16, 'expected the API key secret').optional(),
+  TWILIO_TWIML_APP_SID: z.string().regex(/^AP[0-9a-fA-F]{32}$/, 'expected AP followed by 32 hex digits').optional(),
 });
 
 type RawConfig = z.infer<typeof ConfigSchema>;

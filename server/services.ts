@@ -1,6 +1,7 @@
 import type { Server } from 'node:http';
 import type { AppContext } from './context';
 import { slaService } from './sla/slaService';
+import { twilioService } from './twilio/service';
 
 export type ProcessRole = 'web' | 'worker' | 'all';
 
@@ -14,7 +15,7 @@ export interface BackgroundService {
 }
 
 /** Every background service, in start order. Each feature adds one line here. */
-export const SERVICES: BackgroundService[] = [slaService];
+export const SERVICES: BackgroundService[] = [slaService, twilioService];
 
 /** Starts the services of a role; returns a function stopping them in reverse order. */
 export async function startServices(ctx: AppContext, role: ProcessRole, server?: Server, services: BackgroundService[] = SERVICES): Promise<() => Promise<void>> {

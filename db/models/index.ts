@@ -19,14 +19,13 @@ import { SlaPolicy, initSlaPolicy } from './SlaPolicy';
 import { SlaTimer, initSlaTimer } from './SlaTimer';
 import { AgentPhone, initAgentPhone } from './AgentPhone';
 import { IvrMenuEntry, initIvrMenuEntry } from './IvrMenuEntry';
-import { OfficeHours, initOfficeHours } from './OfficeHours';
 import { PhoneCall, initPhoneCall } from './PhoneCall';
 import { SmsOptOut, initSmsOptOut } from './SmsOptOut';
 import { TwilioWebhookReceipt, initTwilioWebhookReceipt } from './TwilioWebhookReceipt';
 
 export { Agent, AgentDepartment, AgentSession, ApiKey, Attachment, Category, Citizen, CitizenIdentity, Conversation, ConversationEvent, Department, Message, RegistryCounter };
 export { BusinessCalendarRow, BusinessHoursWindow, CalendarDay, SlaPolicy, SlaTimer };
-export { AgentPhone, IvrMenuEntry, OfficeHours, PhoneCall, SmsOptOut, TwilioWebhookReceipt };
+export { AgentPhone, IvrMenuEntry, PhoneCall, SmsOptOut, TwilioWebhookReceipt };
 
 /**
  * Registers every model on one Sequelize instance and wires the associations in one place.
@@ -40,7 +39,7 @@ export function initModels(sequelize: Sequelize): void {
     init(sequelize);
   }
   for (const init of [initBusinessCalendarRow, initBusinessHoursWindow, initCalendarDay, initSlaPolicy, initSlaTimer]) init(sequelize);
-  for (const init of [initAgentPhone, initIvrMenuEntry, initOfficeHours, initPhoneCall, initSmsOptOut, initTwilioWebhookReceipt]) init(sequelize);
+  for (const init of [initAgentPhone, initIvrMenuEntry, initPhoneCall, initSmsOptOut, initTwilioWebhookReceipt]) init(sequelize);
 
   Citizen.hasMany(CitizenIdentity, { foreignKey: 'citizenId', as: 'identities' });
   CitizenIdentity.belongsTo(Citizen, { foreignKey: 'citizenId', as: 'citizen' });

@@ -42,6 +42,10 @@ export async function recordDelivery(ctx: AppContext, messageId: number, status:
   await ctx.db.transaction(async (transaction) => {
     const m = await Message.findByPk(messageId, { transaction, lock: transaction.LOCK.UPDATE });
     if (!m) return;
+    // The provider's status callback for this very send may have been applied first (SMS delivered before the
+    // send result is recorded): never move such a message backwards.
+    const rank: Record<DeliveryStatus, number> = { pending: 0, queued: 1, sent: 2, delivered: 3, failed: 3 };
+    if (externalId && m.externalId === externalId && m.deliveryStatus && rank[m.deliveryStatus] >= rank[status]) return;
     m.deliveryStatus = status;
     m.deliveryError = error;
     m.deliveryUpdatedAt = new Date();

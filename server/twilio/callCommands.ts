@@ -1,0 +1,198 @@
+import { UniqueConstraintError, type Transaction } from 'sequelize';
+import { CALL_STATUS_RANK, voiceCallContact, type RecordingParams, type TranscriptionParams, type VoiceParams } from '../../channels/phone/inbound';
+import type { Language } from '../../channels/contract';
+import { Conversation, ConversationEvent, Department, Message, PhoneCall, type IvrMenuEntry } from '../../db/models';
+import type { ActorType } from '../../db/models/ConversationEvent';
+import type { AppContext } from '../context';
+import { ingestContact } from '../ingest/ingestContact';
+import { claimReceipt, withReceiptRetry } from './receipts';
+
+/** A timeline row a call command writes. */
+export interface CallEvent {
+  type: string;
+  data?: Record<string, unknown>;
+  public?: boolean;
+  actorType?: ActorType;
+  actorId?: number | null;
+}
+
+/** What a call command sees and may change, all locked in one transaction. */
+export interface CallScope {
+  call: PhoneCall;
+  message: Message;
+  transaction: Transaction;
+}
+
+/**
+ * The first webhook of a call: the call becomes a message of kind call (channel voice, externalId CallSid) in
+ * the caller's conversation through ingest, and its routing row is created. A replay finds both and changes nothing.
+ */
+export async function startCall(ctx: AppContext, p: VoiceParams): Promise<{ call: PhoneCall; duplicate: boolean }> {
+  const result = await ingestContact(ctx, voiceCallContact(p));
+  const existing = await PhoneCall.findOne({ where: { callSid: p.CallSid } });
+  if (existing) return { call: existing, duplicate: true };
+  try {
+    const call = await ctx.db.transaction((transaction) =>
+      PhoneCall.create(
+        {
+          callSid: p.CallSid,
+          messageId: result.message.id,
+          conversationId: result.conversation.id,
+          language: result.conversation.language,
+          departmentCode: null,
+          queueName: null,
+          queueSid: null,
+          offeredAgentId: null,
+          offerExpiresAt: null,
+          agentId: null,
+          agentDevice: null,
+          queuedAt: null,
+          bridgedAt: null,
+          endedAt: null,
+        },
+        { transaction },
+      ),
+    );
+    return { call, duplicate: result.duplicate };
+  } catch (err) {
+    if (!(err instanceof UniqueConstraintError)) throw err;
+    return { call: await PhoneCall.findOne({ where: { callSid: p.CallSid }, rejectOnEmpty: true }), duplicate: true };
+  }
+}
+
+/**
+ * Runs one change to a call in one transaction: claims the webhook's receipt (when `receipt` is given), locks
+ * the call and its message, applies `fn`, writes the timeline rows, and emits `conversation.changed` after
+ * commit. Returns null when the call is unknown or the webhook was applied before.
+ */
+export async function changeCall<T>(
+  ctx: AppContext,
+  where: { callSid: string } | { id: number },
+  receipt: { kind: string; key: string } | null,
+  fn: (scope: CallScope) => Promise<{ events: CallEvent[]; result: T } | null>,
+): Promise<T | null> {
+  return withReceiptRetry(() =>
+    ctx.db.transaction(async (transaction) => {
+      const call = await PhoneCall.findOne({ where, transaction, lock: transaction.LOCK.UPDATE });
+      if (!call) return null;
+      if (receipt && !(await claimReceipt(receipt.kind, receipt.key, transaction))) return null;
+      const message = await Message.findByPk(call.messageId, { transaction, lock: transaction.LOCK.UPDATE, rejectOnEmpty: true });
+      const outcome = await fn({ call, message, transaction });
+      if (!outcome) return null;
+      if (call.changed()) await call.save({ transaction });
+      if (message.changed()) await message.save({ transaction });
+      const rows = outcome.events.length
+        ? await ConversationEvent.bulkCreate(
+            outcome.events.map((e) => ({
+              conversationId: call.conversationId,
+              type: e.type,
+              actorType: e.actorType ?? 'system',
+              actorId: e.actorId ?? null,
+              data: { callId: call.id, messageId: call.messageId, ...e.data },
+              public: e.public ?? false,
+            })),
+            { transaction },
+          )
+        : [];
+      if (rows.length) transaction.afterCommit(() => ctx.events.emit('conversation.changed', { conversationId: call.conversationId, eventIds: rows.map((r) => r.id) }));
+      return outcome.result;
+    }),
+  );
+}
+
+/** Sets keys of a message's metadata (a new object, so Sequelize sees the change). */
+export function patchMetadata(message: Message, patch: Record<string, unknown>): void {
+  message.metadata = { ...message.metadata, ...patch };
+}
+
+/**
+ * A status callback (queued, ringing, in-progress, completed with its duration…). Deduplicated on
+ * (CallSid, CallStatus); the message's status never moves backwards when callbacks arrive out of order, but
+ * each status is kept in the history and the timeline.
+ */
+export async function applyCallStatus(ctx: AppContext, p: VoiceParams): Promise<boolean> {
+  const status = p.CallStatus;
+  if (!status) return false;
+  const applied = await changeCall(ctx, { callSid: p.CallSid }, { kind: 'call.status', key: `${p.CallSid}:${status}` }, async ({ call, message }) => {
+    const meta = message.metadata as { status?: string; statusHistory?: unknown[] };
+    const at = new Date();
+    const advance = (CALL_STATUS_RANK[status] ?? 0) > (CALL_STATUS_RANK[meta.status ?? ''] ?? 0);
+    patchMetadata(message, {
+      ...(advance ? { status } : {}),
+      ...(p.CallDuration !== undefined ? { durationSeconds: Number(p.CallDuration) } : {}),
+      statusHistory: [...(meta.statusHistory ?? []), { status, at: at.toISOString(), ...(p.SequenceNumber ? { sequence: Number(p.SequenceNumber) } : {}) }],
+    });
+    if ((CALL_STATUS_RANK[status] ?? 0) >= 4 && call.routingState !== 'ended') {
+      call.routingState = 'ended';
+      call.endedAt = at;
+      call.offeredAgentId = null;
+      call.offerExpiresAt = null;
+    }
+    const data: Record<string, unknown> = { status };
+    if (p.CallDuration !== undefined) data.durationSeconds = Number(p.CallDuration);
+    return { events: [{ type: `call.${status.replace(/-/g, '_')}`, data }], result: true };
+  });
+  return applied ?? false;
+}
+
+/** The caller chose a menu entry in office hours: the call waits in that entry's queue. Replays change nothing. */
+export async function queueCall(ctx: AppContext, callSid: string, entry: IvrMenuEntry, language: Language): Promise<PhoneCall | null> {
+  return changeCall(ctx, { callSid }, null, async ({ call, message, transaction }) => {
+    if (call.routingState !== 'ivr') return null;
+    call.language = language;
+    call.departmentCode = entry.departmentCode;
+    call.queueName = entry.queueName;
+    call.routingState = 'queued';
+    call.queuedAt = new Date();
+    patchMetadata(message, { menu: { digit: entry.digit, queue: entry.queueName, department: entry.departmentCode }, language });
+    const conversation = await Conversation.findByPk(call.conversationId, { transaction, lock: transaction.LOCK.UPDATE, rejectOnEmpty: true });
+    const department = entry.departmentCode ? await Department.findOne({ where: { code: entry.departmentCode, active: true }, transaction }) : null;
+    const events: CallEvent[] = [{ type: 'call.queued', data: { queue: entry.queueName, department: entry.departmentCode, language } }];
+    if (department && !conversation.departmentId) {
+      conversation.departmentId = department.id;
+      events.push({ type: 'conversation.department_changed', data: { departmentId: department.id, reason: 'ivr' } });
+    }
+    conversation.language = language;
+    if (conversation.changed()) await conversation.save({ transaction });
+    return { events, result: call };
+  });
+}
+
+/** Out of office hours: the call goes to voicemail. */
+export async function sendToVoicemail(ctx: AppContext, callSid: string): Promise<void> {
+  await changeCall(ctx, { callSid }, null, async ({ call, message }) => {
+    if (call.routingState === 'voicemail') return null;
+    call.routingState = 'voicemail';
+    patchMetadata(message, { voicemail: true });
+    return { events: [{ type: 'call.voicemail', data: { reason: 'out_of_hours' } }], result: true };
+  });
+}
+
+/** A recording is ready (voicemail or a recorded conversation). Deduplicated on RecordingSid + status. */
+export async function applyRecording(ctx: AppContext, p: RecordingParams): Promise<boolean> {
+  const applied = await changeCall(ctx, { callSid: p.CallSid }, { kind: 'recording', key: `${p.RecordingSid}:${p.RecordingStatus}` }, async ({ message }) => {
+    const recording = {
+      sid: p.RecordingSid,
+      url: p.RecordingUrl,
+      status: p.RecordingStatus,
+      durationSeconds: p.RecordingDuration !== undefined ? Number(p.RecordingDuration) : null,
+    };
+    patchMetadata(message, { recording });
+    return { events: [{ type: 'call.recording', data: { recordingSid: p.RecordingSid, status: p.RecordingStatus, durationSeconds: recording.durationSeconds } }], result: true };
+  });
+  return applied ?? false;
+}
+
+/**
+ * A voicemail's transcription, which Twilio sends minutes after the recording. Its text becomes the call
+ * message's text, so the agent reads it in the timeline and search finds it. Deduplicated on TranscriptionSid.
+ */
+export async function applyTranscription(ctx: AppContext, p: TranscriptionParams): Promise<boolean> {
+  const applied = await changeCall(ctx, { callSid: p.CallSid }, { kind: 'transcription', key: p.TranscriptionSid }, async ({ message }) => {
+    const ok = p.TranscriptionStatus === 'completed';
+    if (ok) message.text = p.TranscriptionText.slice(0, 20_000);
+    patchMetadata(message, { transcription: { sid: p.TranscriptionSid, status: p.TranscriptionStatus, recordingSid: p.RecordingSid ?? null } });
+    return { events: [{ type: ok ? 'call.transcribed' : 'call.transcription_failed', data: { transcriptionSid: p.TranscriptionSid, characters: ok ? p.TranscriptionText.length : 0 } }], result: true };
+  });
+  return applied ?? false;
+}
