@@ -3,6 +3,7 @@ import type { Transaction } from 'sequelize';
 import type { ChannelKind } from '../../channels/contract';
 import { Attachment, CitizenIdentity, Conversation, ConversationEvent, Message } from '../../db/models';
 import type { AppContext } from '../context';
+import type { StoredBlob } from '../files/blobStore';
 import { conflict, notFound } from '../errors';
 
 export type OutboundKind = 'reply' | 'acknowledgement' | 'notification';
@@ -32,64 +33,75 @@ const IDENTITY_FOR: Partial<Record<ChannelKind, CitizenIdentity['kind']>> = { em
  */
 export async function createOutboundMessage(ctx: AppContext, props: OutboundProps): Promise<Message> {
   const blobs = await Promise.all((props.attachments ?? []).map((a) => ctx.blobs.put(a.data)));
-  const message = await ctx.db.transaction(async (transaction) => {
-    const conversation = await Conversation.findByPk(props.conversationId, { transaction, lock: transaction.LOCK.UPDATE });
-    if (!conversation) throw notFound('The conversation');
-    const channel = props.channel ?? (await replyChannel(ctx, conversation, transaction));
-    if (!ctx.adapters[channel]?.canReply) throw conflict(`Ghișeu cannot send on the ${channel} channel; choose another channel.`, 'channel_cannot_send');
+  return ctx.db.transaction((transaction) => writeOutboundMessage(ctx, props, transaction, blobs));
+}
 
-    const now = new Date();
-    const m = await Message.create(
-      {
-        conversationId: conversation.id,
-        citizenId: conversation.citizenId,
-        agentId: props.agentId,
-        direction: 'outbound',
-        channel,
-        // Email needs its Message-ID before sending, so replies to it thread even if the send result is lost.
-        externalId: channel === 'email' ? `<${randomUUID()}@${messageIdDomain(ctx)}>` : null,
-        subject: props.subject ?? null,
-        text: props.text,
-        html: props.html ?? null,
-        metadata: { kind: props.kind, ...props.metadata },
-        automatic: props.kind !== 'reply',
-        deliveryStatus: 'queued',
-        deliveryError: null,
-        deliveryUpdatedAt: now,
-        receivedAt: now,
-      },
+/**
+ * The same as createOutboundMessage inside the caller's transaction (a reply that also changes the status
+ * commits both or neither). Attachments must already be in the blob store (`blobs`, in the order of
+ * props.attachments); the send job is enqueued after the caller's commit.
+ */
+export async function writeOutboundMessage(
+  ctx: AppContext,
+  props: OutboundProps,
+  transaction: Transaction,
+  blobs: StoredBlob[] = [],
+): Promise<Message> {
+  const conversation = await Conversation.findByPk(props.conversationId, { transaction, lock: transaction.LOCK.UPDATE });
+  if (!conversation) throw notFound('The conversation');
+  const channel = props.channel ?? (await replyChannel(ctx, conversation, transaction));
+  if (!ctx.adapters[channel]?.canReply) throw conflict(`Ghișeu cannot send on the ${channel} channel; choose another channel.`, 'channel_cannot_send');
+
+  const now = new Date();
+  const m = await Message.create(
+    {
+      conversationId: conversation.id,
+      citizenId: conversation.citizenId,
+      agentId: props.agentId,
+      direction: 'outbound',
+      channel,
+      // Email needs its Message-ID before sending, so replies to it thread even if the send result is lost.
+      externalId: channel === 'email' ? `<${randomUUID()}@${messageIdDomain(ctx)}>` : null,
+      subject: props.subject ?? null,
+      text: props.text,
+      html: props.html ?? null,
+      metadata: { kind: props.kind, ...props.metadata },
+      automatic: props.kind !== 'reply',
+      deliveryStatus: 'queued',
+      deliveryError: null,
+      deliveryUpdatedAt: now,
+      receivedAt: now,
+    },
+    { transaction },
+  );
+  if (blobs.length) {
+    await Attachment.bulkCreate(
+      blobs.map((b, i) => ({
+        messageId: m.id, sha256: b.sha256, filename: props.attachments![i]!.filename, contentType: b.contentType,
+        declaredType: null, size: b.size, contentId: null,
+      })),
       { transaction },
     );
-    if (blobs.length) {
-      await Attachment.bulkCreate(
-        blobs.map((b, i) => ({
-          messageId: m.id, sha256: b.sha256, filename: props.attachments![i]!.filename, contentType: b.contentType,
-          declaredType: null, size: b.size, contentId: null,
-        })),
-        { transaction },
-      );
-    }
-    if (props.kind === 'reply' && !conversation.firstRespondedAt) conversation.firstRespondedAt = now;
-    conversation.lastMessageAt = now;
-    await conversation.save({ transaction });
-    const event = await ConversationEvent.create(
-      {
-        conversationId: conversation.id,
-        type: 'message.queued',
-        actorType: props.agentId ? 'agent' : 'system',
-        actorId: props.agentId,
-        data: { messageId: m.id, channel, kind: props.kind },
-        public: props.kind === 'reply',
-      },
-      { transaction },
-    );
-    transaction.afterCommit(() => {
-      void enqueueSend(ctx, m.id);
-      ctx.events.emit('conversation.changed', { conversationId: conversation.id, eventIds: [event.id] });
-    });
-    return m;
+  }
+  if (props.kind === 'reply' && !conversation.firstRespondedAt) conversation.firstRespondedAt = now;
+  conversation.lastMessageAt = now;
+  await conversation.save({ transaction });
+  const event = await ConversationEvent.create(
+    {
+      conversationId: conversation.id,
+      type: 'message.queued',
+      actorType: props.agentId ? 'agent' : 'system',
+      actorId: props.agentId,
+      data: { messageId: m.id, channel, kind: props.kind },
+      public: props.kind === 'reply',
+    },
+    { transaction },
+  );
+  transaction.afterCommit(() => {
+    void enqueueSend(ctx, m.id);
+    ctx.events.emit('conversation.changed', { conversationId: conversation.id, eventIds: [event.id] });
   });
-  return message;
+  return m;
 }
 
 /** Enqueues the send job of a message; the deterministic id makes a second enqueue a no-op. */
