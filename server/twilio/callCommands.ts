@@ -5,6 +5,7 @@ import { Conversation, ConversationEvent, Department, Message, PhoneCall, type I
 import type { ActorType } from '../../db/models/ConversationEvent';
 import type { AppContext } from '../context';
 import { ingestContact } from '../ingest/ingestContact';
+import { phoneClock } from './officeHours';
 import { claimReceipt, withReceiptRetry } from './receipts';
 
 /** A timeline row a call command writes. */
@@ -143,7 +144,7 @@ export async function queueCall(ctx: AppContext, callSid: string, entry: IvrMenu
     call.departmentCode = entry.departmentCode;
     call.queueName = entry.queueName;
     call.routingState = 'queued';
-    call.queuedAt = new Date();
+    call.queuedAt = phoneClock.now();
     patchMetadata(message, { menu: { digit: entry.digit, queue: entry.queueName, department: entry.departmentCode }, language });
     const conversation = await Conversation.findByPk(call.conversationId, { transaction, lock: transaction.LOCK.UPDATE, rejectOnEmpty: true });
     const department = entry.departmentCode ? await Department.findOne({ where: { code: entry.departmentCode, active: true }, transaction }) : null;

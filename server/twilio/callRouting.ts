@@ -5,6 +5,7 @@ import type { AppContext } from '../context';
 import { AppError, conflict, notFound } from '../errors';
 import { logger } from '../log';
 import { changeCall, patchMetadata, type CallEvent } from './callCommands';
+import { phoneClock } from './officeHours';
 import { twilioRest } from './rest';
 
 const log = logger('twilio.routing');
@@ -53,7 +54,7 @@ export async function offerWaitingCall(ctx: AppContext, callId: number): Promise
         transaction,
       });
       if (busy) continue;
-      const now = new Date();
+      const now = phoneClock.now();
       call.routingState = 'offered';
       call.offeredAgentId = agent.id;
       call.offerExpiresAt = new Date(now.getTime() + OFFER_TIMEOUT_MS);
@@ -70,7 +71,7 @@ export async function offerWaitingCall(ctx: AppContext, callId: number): Promise
 }
 
 /** Takes back an offer nobody answered in time and offers the call to the next agent. */
-export async function expireOffer(ctx: AppContext, callId: number, now = new Date()): Promise<void> {
+export async function expireOffer(ctx: AppContext, callId: number, now = phoneClock.now()): Promise<void> {
   const expired = await changeCall(ctx, { id: callId }, null, async ({ call }) => {
     if (call.routingState !== 'offered' || !call.offerExpiresAt || call.offerExpiresAt > now) return null;
     const agentId = call.offeredAgentId;
@@ -103,7 +104,7 @@ export async function declineCall(ctx: AppContext, callId: number, agentId: numb
  * identity `agent-<id>`) or their phone. Uses the queue-member dequeue when the queue is known, else updates
  * the live call. If Twilio refuses, the call goes back to the queue and the next agent.
  */
-export async function acceptCall(ctx: AppContext, callId: number, agentId: number, device: AgentDevice = 'softphone', now = new Date()): Promise<PhoneCall> {
+export async function acceptCall(ctx: AppContext, callId: number, agentId: number, device: AgentDevice = 'softphone', now = phoneClock.now()): Promise<PhoneCall> {
   if (device === 'phone' && !(await AgentPhone.findOne({ where: { agentId } }))) {
     throw conflict('You have no phone number on file for taking calls; add one or use the softphone.', 'no_agent_phone');
   }
@@ -165,7 +166,7 @@ export async function applyDialResult(ctx: AppContext, callId: number, agentId: 
   const outcome = await changeCall(ctx, { id: callId }, { kind: 'call.dial', key: `${callId}:${agentId}:${dialStatus}` }, async ({ call, message }) => {
     if (call.agentId !== agentId) return null;
     if (dialStatus === 'completed' || dialStatus === 'answered') {
-      const now = new Date();
+      const now = phoneClock.now();
       call.routingState = 'bridged';
       call.bridgedAt = call.bridgedAt ?? now;
       patchMetadata(message, { answeredBy: { agentId: call.agentId, device: call.agentDevice }, talkSeconds: dialDuration ?? null });

@@ -26,7 +26,13 @@ export type WrittenRequest = z.infer<typeof WrittenRequestSchema>;
  * the legal basis becomes `petition` with the 30-day legal deadline counted from today's registration of the
  * written request, and the timeline says who did it.
  */
-export async function convertCallToWrittenRequest(ctx: AppContext, conversationId: number, agentId: number, input: WrittenRequest): Promise<Conversation> {
+export async function convertCallToWrittenRequest(ctx: AppContext, conversationId: number, agentId: number, raw: WrittenRequest): Promise<Conversation> {
+  const parsed = WrittenRequestSchema.safeParse(raw);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw validationError(issue.path.join('.') || 'body', issue.message);
+  }
+  const input = parsed.data;
   const identities = senderIdentities({ name: input.name, email: input.email, postalAddress: input.postalAddress }, ctx.config.SESSION_SECRET);
   return ctx.db.transaction(async (transaction) => {
     const conversation = await Conversation.findByPk(conversationId, { transaction, lock: transaction.LOCK.UPDATE });
