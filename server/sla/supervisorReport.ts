@@ -1,0 +1,264 @@
+import { QueryTypes, type Sequelize } from 'sequelize';
+import { z } from 'zod';
+import { ChannelKindSchema, type ChannelKind } from '../../channels/contract';
+import { OPEN_STATUSES } from '../../db/models/Conversation';
+import { addDays, isIsoDate } from '../calendar/dates';
+import { bucharestInstant } from '../calendar/zone';
+
+const isoDate = z.string().refine(isIsoDate, 'expected a date as YYYY-MM-DD');
+
+/** The filters of a supervisor report: a range of Bucharest days (both included) and optional narrowing. */
+export const ReportQuerySchema = z
+  .object({
+    from: isoDate,
+    to: isoDate,
+    channel: ChannelKindSchema.optional(),
+    categoryId: z.coerce.number().int().positive().optional(),
+    departmentId: z.coerce.number().int().positive().optional(),
+  })
+  .refine((q) => q.from <= q.to, { message: 'from must not be after to', path: ['from'] })
+  .refine((q) => addDays(q.from, 366) >= q.to, { message: 'the range may span at most a year', path: ['to'] });
+export type ReportQuery = z.infer<typeof ReportQuerySchema>;
+
+/** Percentiles of a duration, in seconds, over `count` cases. */
+export interface DurationStats {
+  count: number;
+  medianSeconds: number | null;
+  p90Seconds: number | null;
+}
+
+/** The supervisor report over a period (every figure an SQL aggregate; percentiles from a histogram). */
+export interface SupervisorReport {
+  query: ReportQuery;
+  volume: {
+    total: number;
+    byChannel: { channel: ChannelKind; count: number }[];
+    byCategory: { categoryId: number | null; name: string | null; count: number }[];
+    byDepartment: { departmentId: number | null; name: string | null; count: number }[];
+  };
+  firstResponse: DurationStats;
+  resolution: DurationStats;
+  compliance: { sla: { met: number; breached: number; share: number | null }; legal: { met: number; breached: number; share: number | null } };
+  /** Ratings 1–5 from the portal; `available` false when this installation stores none yet. */
+  satisfaction: { available: boolean; count: number; average: number | null };
+  agents: { agentId: number; name: string; resolved: number; slaMet: number; slaBreached: number; repliesSent: number; medianResolutionSeconds: number | null }[];
+  /** Cases still open now, by age since registration. */
+  backlog: { bucket: string; count: number }[];
+}
+
+/** Histogram granularity: first responses to the minute, resolutions to ten minutes. */
+const FIRST_RESPONSE_BUCKET_MS = 60_000;
+const RESOLUTION_BUCKET_MS = 600_000;
+const BACKLOG_BUCKETS: [label: string, days: number][] = [['0-1d', 1], ['1-3d', 3], ['3-7d', 7], ['7-14d', 14], ['14-30d', 30], ['30d+', Infinity]];
+const STATUS_LIST = OPEN_STATUSES.map((s) => `'${s}'`).join(',');
+
+/** Computes the report; stays fast on a million cases through the covering indexes of the SLA migration. */
+export async function supervisorReport(sequelize: Sequelize, query: ReportQuery, now = new Date()): Promise<SupervisorReport> {
+  const start = bucharestInstant(query.from, 0);
+  const end = bucharestInstant(addDays(query.to, 1), 0);
+  const div = sequelize.getDialect() === 'sqlite' ? '/' : 'DIV';
+  const q = <T extends object>(sql: string, replacements: Record<string, unknown> = {}) => sequelize.query<T>(sql, { type: QueryTypes.SELECT, replacements });
+
+  const caseFilter: string[] = [];
+  const params: Record<string, unknown> = { start, end };
+  if (query.channel) (caseFilter.push('c.channel = :channel'), (params.channel = query.channel));
+  if (query.categoryId) (caseFilter.push('c.categoryId = :categoryId'), (params.categoryId = query.categoryId));
+  if (query.departmentId) (caseFilter.push('c.departmentId = :departmentId'), (params.departmentId = query.departmentId));
+  const filtered = caseFilter.length > 0;
+  const andCase = caseFilter.map((f) => ` AND ${f}`).join('');
+  // Clocks are joined to their case only when a filter needs the case's columns.
+  const timers = (where: string) =>
+    filtered ? `FROM sla_timers t JOIN conversations c ON c.id = t.conversationId WHERE ${where}${andCase}` : `FROM sla_timers t WHERE ${where}`;
+
+  const [volume, categories, departments, firstHist, resolutionHist, compliance, agentRows, agentHist, replies, backlog, satisfaction] = await Promise.all([
+    q<{ channel: string; categoryId: number | null; departmentId: number | null; n: number }>(
+      `SELECT c.channel, c.categoryId, c.departmentId, COUNT(*) AS n FROM conversations c
+        WHERE c.registeredAt >= :start AND c.registeredAt < :end${andCase} GROUP BY c.channel, c.categoryId, c.departmentId`,
+      params,
+    ),
+    q<{ id: number; nameRo: string }>('SELECT id, nameRo FROM categories'),
+    q<{ id: number; nameRo: string }>('SELECT id, nameRo FROM departments'),
+    q<{ b: number; n: number }>(
+      `SELECT t.elapsedMs ${div} ${FIRST_RESPONSE_BUCKET_MS} AS b, COUNT(*) AS n ${timers("t.decidedAt >= :start AND t.decidedAt < :end AND t.kind = 'first_response' AND t.elapsedMs IS NOT NULL")} GROUP BY t.elapsedMs ${div} ${FIRST_RESPONSE_BUCKET_MS}`,
+      params,
+    ),
+    q<{ b: number; n: number }>(
+      `SELECT t.elapsedMs ${div} ${RESOLUTION_BUCKET_MS} AS b, COUNT(*) AS n ${timers("t.decidedAt >= :start AND t.decidedAt < :end AND t.kind = 'resolution' AND t.elapsedMs IS NOT NULL")} GROUP BY t.elapsedMs ${div} ${RESOLUTION_BUCKET_MS}`,
+      params,
+    ),
+    q<{ legal: number; outcome: string; n: number }>(
+      `SELECT CASE WHEN t.kind = 'legal' THEN 1 ELSE 0 END AS legal, t.outcome, COUNT(*) AS n ${timers('t.decidedAt >= :start AND t.decidedAt < :end AND t.outcome IS NOT NULL')}
+        GROUP BY CASE WHEN t.kind = 'legal' THEN 1 ELSE 0 END, t.outcome`,
+      params,
+    ),
+    q<{ agentId: number; name: string; kind: string; outcome: string | null; n: number }>(
+      `SELECT c.assigneeId AS agentId, a.name, t.kind, t.outcome, COUNT(*) AS n FROM sla_timers t
+         JOIN conversations c ON c.id = t.conversationId JOIN agents a ON a.id = c.assigneeId
+        WHERE t.decidedAt >= :start AND t.decidedAt < :end AND t.kind IN ('resolution', 'first_response', 'next_response')${andCase}
+        GROUP BY c.assigneeId, a.name, t.kind, t.outcome`,
+      params,
+    ),
+    q<{ agentId: number; b: number; n: number }>(
+      `SELECT c.assigneeId AS agentId, t.elapsedMs ${div} ${RESOLUTION_BUCKET_MS} AS b, COUNT(*) AS n FROM sla_timers t JOIN conversations c ON c.id = t.conversationId
+        WHERE t.decidedAt >= :start AND t.decidedAt < :end AND t.kind = 'resolution' AND t.elapsedMs IS NOT NULL AND c.assigneeId IS NOT NULL${andCase}
+        GROUP BY c.assigneeId, t.elapsedMs ${div} ${RESOLUTION_BUCKET_MS}`,
+      params,
+    ),
+    q<{ agentId: number; n: number }>(
+      filtered
+        ? `SELECT m.agentId, COUNT(*) AS n FROM messages m JOIN conversations c ON c.id = m.conversationId
+            WHERE m.receivedAt >= :start AND m.receivedAt < :end AND m.agentId IS NOT NULL AND m.direction = 'outbound'${andCase} GROUP BY m.agentId`
+        : `SELECT m.agentId, COUNT(*) AS n FROM messages m WHERE m.receivedAt >= :start AND m.receivedAt < :end AND m.agentId IS NOT NULL AND m.direction = 'outbound' GROUP BY m.agentId`,
+      params,
+    ),
+    backlogQuery(q, now, andCase, params),
+    satisfactionQuery(sequelize, q, andCase, params),
+  ]);
+
+  const names = (rows: { id: number; nameRo: string }[]) => new Map(rows.map((r) => [Number(r.id), r.nameRo]));
+  const categoryNames = names(categories);
+  const departmentNames = names(departments);
+  const sumBy = <K>(key: (r: (typeof volume)[number]) => K) => {
+    const m = new Map<K, number>();
+    for (const r of volume) m.set(key(r), (m.get(key(r)) ?? 0) + Number(r.n));
+    return [...m.entries()].sort((a, b) => b[1] - a[1]);
+  };
+  const num = (v: number | null) => (v === null ? null : Number(v));
+
+  const ratio = (legal: boolean) => {
+    const met = compliance.filter((r) => (Number(r.legal) === 1) === legal && r.outcome === 'met').reduce((s, r) => s + Number(r.n), 0);
+    const breached = compliance.filter((r) => (Number(r.legal) === 1) === legal && r.outcome === 'breached').reduce((s, r) => s + Number(r.n), 0);
+    return { met, breached, share: met + breached ? met / (met + breached) : null };
+  };
+
+  const agents = new Map<number, SupervisorReport['agents'][number]>();
+  const agent = (id: number, name: string) => {
+    let a = agents.get(id);
+    if (!a) agents.set(id, (a = { agentId: id, name, resolved: 0, slaMet: 0, slaBreached: 0, repliesSent: 0, medianResolutionSeconds: null }));
+    return a;
+  };
+  for (const r of agentRows) {
+    const a = agent(Number(r.agentId), r.name);
+    if (r.kind === 'resolution') a.resolved += Number(r.n);
+    if (r.outcome === 'met') a.slaMet += Number(r.n);
+    if (r.outcome === 'breached') a.slaBreached += Number(r.n);
+  }
+  for (const [id, a] of agents) {
+    a.medianResolutionSeconds = percentiles(agentHist.filter((h) => Number(h.agentId) === id), RESOLUTION_BUCKET_MS).medianSeconds;
+  }
+  for (const r of replies) {
+    const a = agents.get(Number(r.agentId));
+    if (a) a.repliesSent = Number(r.n);
+  }
+
+  return {
+    query,
+    volume: {
+      total: volume.reduce((s, r) => s + Number(r.n), 0),
+      byChannel: sumBy((r) => r.channel as ChannelKind).map(([channel, count]) => ({ channel, count })),
+      byCategory: sumBy((r) => num(r.categoryId)).map(([categoryId, count]) => ({ categoryId, name: categoryId === null ? null : categoryNames.get(categoryId) ?? null, count })),
+      byDepartment: sumBy((r) => num(r.departmentId)).map(([departmentId, count]) => ({ departmentId, name: departmentId === null ? null : departmentNames.get(departmentId) ?? null, count })),
+    },
+    firstResponse: percentiles(firstHist, FIRST_RESPONSE_BUCKET_MS),
+    resolution: percentiles(resolutionHist, RESOLUTION_BUCKET_MS),
+    compliance: { sla: ratio(false), legal: ratio(true) },
+    satisfaction,
+    agents: [...agents.values()].sort((a, b) => b.resolved - a.resolved || a.agentId - b.agentId),
+    backlog,
+  };
+}
+
+/**
+ * Median and 90th percentile from a histogram of (bucket, count): the value is the middle of the bucket holding the
+ * nearest-rank element, so it is exact to half a bucket (30 s for first responses, 5 min for resolutions).
+ */
+export function percentiles(hist: { b: number; n: number }[], bucketMs: number): DurationStats {
+  const sorted = hist.map((h) => ({ b: Number(h.b), n: Number(h.n) })).sort((x, y) => x.b - y.b);
+  const count = sorted.reduce((s, h) => s + h.n, 0);
+  if (!count) return { count: 0, medianSeconds: null, p90Seconds: null };
+  const at = (p: number) => {
+    const rank = Math.max(1, Math.ceil(p * count));
+    let seen = 0;
+    for (const h of sorted) {
+      seen += h.n;
+      if (seen >= rank) return Math.round(((h.b + 0.5) * bucketMs) / 1000);
+    }
+    return null;
+  };
+  return { count, medianSeconds: at(0.5), p90Seconds: at(0.9) };
+}
+
+async function backlogQuery(
+  q: <T extends object>(sql: string, r?: Record<string, unknown>) => Promise<T[]>,
+  now: Date,
+  andCase: string,
+  params: Record<string, unknown>,
+): Promise<{ bucket: string; count: number }[]> {
+  // Cut-offs are computed here and passed in, so the SQL has no dialect-specific date arithmetic.
+  const cut = Object.fromEntries(BACKLOG_BUCKETS.filter(([, d]) => Number.isFinite(d)).map(([, d], i) => [`cut${i}`, new Date(now.getTime() - d * 86_400_000)]));
+  const cases = BACKLOG_BUCKETS.map(([label, d], i) => (Number.isFinite(d) ? `WHEN c.registeredAt >= :cut${i} THEN '${label}'` : `ELSE '${label}'`)).join(' ');
+  const rows = await q<{ bucket: string; n: number }>(
+    `SELECT CASE ${cases} END AS bucket, COUNT(*) AS n FROM conversations c WHERE c.status IN (${STATUS_LIST})${andCase} GROUP BY CASE ${cases} END`,
+    { ...params, ...cut },
+  );
+  return BACKLOG_BUCKETS.map(([label]) => ({ bucket: label, count: rows.filter((r) => r.bucket === label).reduce((s, r) => s + Number(r.n), 0) }));
+}
+
+/** Table and columns where the portal stores the citizens' ratings, if this installation has them. */
+const RATING_TABLES: { table: string; score: string }[] = [
+  { table: 'satisfaction_ratings', score: 'score' },
+  { table: 'ratings', score: 'score' },
+  { table: 'survey_responses', score: 'score' },
+];
+
+async function satisfactionQuery(
+  sequelize: Sequelize,
+  q: <T extends object>(sql: string, r?: Record<string, unknown>) => Promise<T[]>,
+  andCase: string,
+  params: Record<string, unknown>,
+): Promise<SupervisorReport['satisfaction']> {
+  const tables = new Set(((await sequelize.getQueryInterface().showAllTables()) as unknown[]).map((t) => (typeof t === 'string' ? t : String((t as { tableName?: string }).tableName))));
+  for (const t of RATING_TABLES) {
+    if (!tables.has(t.table)) continue;
+    const columns = await sequelize.getQueryInterface().describeTable(t.table);
+    if (!(t.score in columns) || !('conversationId' in columns) || !('createdAt' in columns)) continue;
+    const [row] = await q<{ n: number; avg: number | null }>(
+      `SELECT COUNT(*) AS n, AVG(r.${t.score}) AS avg FROM ${t.table} r JOIN conversations c ON c.id = r.conversationId
+        WHERE r.createdAt >= :start AND r.createdAt < :end${andCase}`,
+      params,
+    );
+    return { available: true, count: Number(row?.n ?? 0), average: row?.avg === null || row?.avg === undefined ? null : Number(row.avg) };
+  }
+  return { available: false, count: 0, average: null };
+}
+
+/** The report as CSV (long format: section, dimension, key, metric, value), for spreadsheets. */
+export function reportCsv(r: SupervisorReport): string {
+  const rows: (string | number | null)[][] = [['section', 'dimension', 'key', 'metric', 'value']];
+  rows.push(['volume', 'total', '', 'cases', r.volume.total]);
+  for (const v of r.volume.byChannel) rows.push(['volume', 'channel', v.channel, 'cases', v.count]);
+  for (const v of r.volume.byCategory) rows.push(['volume', 'category', v.name ?? '(none)', 'cases', v.count]);
+  for (const v of r.volume.byDepartment) rows.push(['volume', 'department', v.name ?? '(none)', 'cases', v.count]);
+  for (const [name, s] of [['first_response', r.firstResponse], ['resolution', r.resolution]] as const) {
+    rows.push(['time', name, '', 'count', s.count], ['time', name, '', 'median_seconds', s.medianSeconds], ['time', name, '', 'p90_seconds', s.p90Seconds]);
+  }
+  for (const [name, c] of [['sla', r.compliance.sla], ['legal', r.compliance.legal]] as const) {
+    rows.push(['compliance', name, '', 'met', c.met], ['compliance', name, '', 'breached', c.breached], ['compliance', name, '', 'share', c.share]);
+  }
+  rows.push(['satisfaction', 'ratings', r.satisfaction.available ? '' : 'not stored', 'count', r.satisfaction.count], ['satisfaction', 'ratings', '', 'average', r.satisfaction.average]);
+  for (const a of r.agents) {
+    for (const [metric, value] of [['resolved', a.resolved], ['sla_met', a.slaMet], ['sla_breached', a.slaBreached], ['replies_sent', a.repliesSent], ['median_resolution_seconds', a.medianResolutionSeconds]] as const) {
+      rows.push(['agent', 'agent', a.name, metric, value]);
+    }
+  }
+  for (const b of r.backlog) rows.push(['backlog', 'age', b.bucket, 'open_cases', b.count]);
+  return rows.map((row) => row.map(csvCell).join(',')).join('\r\n') + '\r\n';
+}
+
+function csvCell(v: string | number | null): string {
+  if (v === null) return '';
+  const s = String(v);
+  // Cells starting with = + - @ are prefixed so a spreadsheet does not run them as formulas.
+  const safe = /^[=+\-@\t\r]/.test(s) && typeof v === 'string' ? `'${s}` : s;
+  return /[",\r\n]/.test(safe) ? `"${safe.replace(/"/g, '""')}"` : safe;
+}
