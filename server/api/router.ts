@@ -1,6 +1,10 @@
 import express, { type Router } from 'express';
+import { authRouter } from '../auth/authRoutes';
+import { loadSession } from '../auth/sessions';
 import type { AppContext } from '../context';
+import { citizensRouter } from './citizens';
 import { contactsRouter } from './contacts';
+import { conversationsRouter } from './conversations';
 import { smsApiRouter } from '../twilio/phoneApi';
 
 /** Everything under /api/v1. */
@@ -9,6 +13,12 @@ export function apiRouter(ctx: AppContext): Router {
   // Contacts may carry base64 attachments (20 files); the rest of the API sends small JSON.
   router.use('/contacts', express.json({ limit: '40mb' }), contactsRouter(ctx));
   router.use(express.json({ limit: '1mb' }));
+  // Login runs before the session is read: a stale cookie must not stand in the way of signing in again.
+  router.use('/auth', authRouter(ctx));
+  // From here on a session cookie is read, and every state-changing request it authenticates is CSRF-checked.
+  router.use(loadSession(ctx));
+  router.use('/conversations', conversationsRouter(ctx));
+  router.use('/citizens', citizensRouter(ctx));
   router.use('/sms', smsApiRouter());
   return router;
 }
