@@ -97,8 +97,9 @@ export const up: MigrationFn<QueryInterface> = async ({ context: qi }) => {
   await qi.createTable('conversations', {
     id,
     registrationYear: { type: DataTypes.INTEGER, allowNull: false },
-    registrationSeq: { type: DataTypes.INTEGER, allowNull: false },
-    registrationNumber: { type: DataTypes.STRING(32), allowNull: false, unique: true },
+    // Null only inside the ingest transaction, until the number is taken at its end.
+    registrationSeq: { type: DataTypes.INTEGER, allowNull: true },
+    registrationNumber: { type: DataTypes.STRING(32), allowNull: true, unique: true },
     registeredAt: ts,
     citizenId: ref('citizens', 'SET NULL', true),
     channel: { type: DataTypes.STRING(16), allowNull: false },

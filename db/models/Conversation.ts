@@ -72,8 +72,9 @@ export function initConversation(sequelize: Sequelize): void {
     {
       id: { type: DataTypes.INTEGER, autoIncrement: true, primaryKey: true },
       registrationYear: { type: DataTypes.INTEGER, allowNull: false },
-      registrationSeq: { type: DataTypes.INTEGER, allowNull: false },
-      registrationNumber: { type: DataTypes.STRING(32), allowNull: false, unique: true },
+      // Null only inside the ingest transaction, until the number is taken at its end.
+    registrationSeq: { type: DataTypes.INTEGER, allowNull: true },
+      registrationNumber: { type: DataTypes.STRING(32), allowNull: true, unique: true },
       registeredAt: { type: DATE_MS, allowNull: false },
       citizenId: { type: DataTypes.INTEGER, allowNull: true },
       channel: { type: DataTypes.STRING(16), allowNull: false },

@@ -98,20 +98,8 @@ async function ingestInTransaction(
   let conversation = target.conversation;
   const conversationCreated = !conversation;
   if (!conversation) {
-    conversation = await openConversation(ctx, contact, citizen, receivedAt, transaction);
+    conversation = await openConversation(contact, citizen, receivedAt, transaction);
     if (target.relatedTo) events.push({ type: 'conversation.related', data: { registrationNumber: target.relatedTo } });
-    events.push({
-      type: 'conversation.created',
-      public: true,
-      actorType: citizen ? 'citizen' : 'system',
-      data: {
-        registrationNumber: conversation.registrationNumber,
-        channel: contact.channel,
-        legalBasis: conversation.legalBasis,
-        legalDueDate: conversation.legalDueDate,
-        anonymous: conversation.anonymous,
-      },
-    });
   } else {
     if (citizen && conversation.citizenId && conversation.citizenId !== citizen.id) {
       // Someone quoted a case that is not theirs: keep the message on it, but say so in the audit.
@@ -172,6 +160,23 @@ async function ingestInTransaction(
 
   conversation.lastMessageAt = receivedAt;
   if (!contact.automatic) conversation.lastInboundAt = receivedAt;
+  if (conversationCreated) {
+    // Registration comes last: the counter row stays locked from here to commit, so the critical section
+    // is one UPDATE, one SELECT, this save and the event insert.
+    await register(ctx, conversation, transaction);
+    events.unshift({
+      type: 'conversation.created',
+      public: true,
+      actorType: citizen ? 'citizen' : 'system',
+      data: {
+        registrationNumber: conversation.registrationNumber,
+        channel: contact.channel,
+        legalBasis: conversation.legalBasis,
+        legalDueDate: conversation.legalDueDate,
+        anonymous: conversation.anonymous,
+      },
+    });
+  }
   await conversation.save({ transaction });
 
   const rows = await ConversationEvent.bulkCreate(
@@ -272,7 +277,6 @@ async function resolveTarget(contact: ParsedInboundContact, citizen: Citizen | n
 }
 
 async function openConversation(
-  ctx: AppContext,
   contact: ParsedInboundContact,
   citizen: Citizen | null,
   receivedAt: Date,
@@ -287,21 +291,14 @@ async function openConversation(
 
   const anonymous = !citizen;
   const legalBasis = decideLegalBasis(contact, category, anonymous);
-  // Registration happens now: the legal deadline runs from this date, not from when the citizen wrote.
   const registeredAt = new Date();
-  const registeredOn = bucharestDate(registeredAt);
-  const year = Number(registeredOn.slice(0, 4));
-  const seq = await allocateRegistrationSeq(ctx.db, year, transaction);
 
-  const termDays = legalBasis === 'none' ? null : LEGAL_TERM_DAYS[legalBasis];
-  const legalDueDate = termDays ? legalDeadline(registeredOn, termDays) : null;
-  const internalDueDate = legalDueDate ? workingDaysBefore(legalDueDate, INTERNAL_MARGIN_WORKING_DAYS) : null;
-
+  // The number is taken by register() at the end of the transaction; until then the row has none.
   return Conversation.create(
     {
-      registrationYear: year,
-      registrationSeq: seq,
-      registrationNumber: formatRegistrationNumber(seq, year),
+      registrationYear: Number(bucharestDate(registeredAt).slice(0, 4)),
+      registrationSeq: null as unknown as number,
+      registrationNumber: null as unknown as string,
       registeredAt,
       citizenId: citizen?.id ?? null,
       channel: contact.channel,
@@ -318,13 +315,13 @@ async function openConversation(
       locationLat: contact.location?.lat ?? null,
       locationLng: contact.location?.lng ?? null,
       address: contact.location?.address ?? null,
-      legalDueDate,
-      internalDueDate,
+      legalDueDate: null,
+      internalDueDate: null,
       legalExtendedAt: null,
       firstResponseDueAt: null,
       nextResponseDueAt: null,
       resolutionDueAt: null,
-      dueAt: internalDueDate ? new Date(`${internalDueDate}T14:00:00Z`) : null,
+      dueAt: null,
       slaPausedAt: null,
       firstRespondedAt: null,
       answeredAt: null,
@@ -338,6 +335,29 @@ async function openConversation(
     },
     { transaction },
   );
+}
+
+/**
+ * Gives a new case its registration number and, from the registration date, its legal deadline and the
+ * internal target before it. The legal term runs from registration, not from when the citizen wrote.
+ */
+async function register(ctx: AppContext, conversation: Conversation, transaction: Transaction): Promise<void> {
+  const registeredAt = new Date();
+  const registeredOn = bucharestDate(registeredAt);
+  const year = Number(registeredOn.slice(0, 4));
+  const seq = await allocateRegistrationSeq(ctx.db, year, transaction);
+  conversation.registrationYear = year;
+  conversation.registrationSeq = seq;
+  conversation.registrationNumber = formatRegistrationNumber(seq, year);
+  conversation.registeredAt = registeredAt;
+  const basis: LegalBasis = conversation.legalBasis;
+  const termDays = basis === 'none' ? null : LEGAL_TERM_DAYS[basis];
+  if (termDays) {
+    conversation.legalDueDate = legalDeadline(registeredOn, termDays);
+    conversation.internalDueDate = workingDaysBefore(conversation.legalDueDate, INTERNAL_MARGIN_WORKING_DAYS);
+    // End of the internal target day's office hours, Bucharest (UTC+2/+3): routing orders by it.
+    conversation.dueAt = new Date(`${conversation.internalDueDate}T14:00:00Z`);
+  }
 }
 
 /**
