@@ -7,6 +7,8 @@ import { errorHandler, notFoundHandler } from './http/errorHandler';
 import { healthz } from './http/healthz';
 import { apiRouter } from './api/router';
 import { twilioModule } from './twilio/module';
+import { open311Router } from './open311/open311Router';
+import { portalRouter } from './portal/portalRouter';
 
 /** A part of the web app mounted by a feature (a channel's webhooks, the portal, Open311). */
 export interface WebModule {
@@ -16,7 +18,7 @@ export interface WebModule {
 }
 
 /** Feature modules mounted after the core API, in order. Each feature adds one line here. */
-const MODULES: WebModule[] = [twilioModule];
+const MODULES: WebModule[] = [twilioModule, { path: '/open311/v2', router: open311Router }, { path: '/', router: portalRouter }];
 
 /** The express application: security headers, health, the API, feature modules, the console, errors. */
 export function createApp(ctx: AppContext, extra: WebModule[] = []): Express {

@@ -64,6 +64,10 @@ export const ConfigSchema = z.object({
   TWILIO_AUTH_TOKEN: z.string().min(16, 'expected the account auth token').optional(),
   TWILIO_PHONE_NUMBER: z.string().regex(/^\+[1-9]\d{6,14}$/, 'expected an E.164 number like +40256123456').optional(),
   LETTERS_INBOX_DIR: optionalString,
+  /** The portal map's tile server, a Leaflet URL template; self-host it or use a provider whose terms allow it. */
+  MAP_TILE_URL: z.string().trim().regex(/^(https?:\/\/|\/).*\{z\}.*\{x\}.*\{y\}/, 'expected a tile URL template like https://tile.openstreetmap.org/{z}/{x}/{y}.png').default('https://tile.openstreetmap.org/{z}/{x}/{y}.png'),
+  /** Where the portal maps open: "lat,lng,zoom" (the city centre). */
+  MAP_CENTER: z.string().trim().regex(/^-?\d{1,2}(\.\d+)?,-?\d{1,3}(\.\d+)?,\d{1,2}$/, 'expected "lat,lng,zoom" like 46.1866,21.3123,13').default('46.1866,21.3123,13'),
   /** Twilio's REST base URL; tests and the simulator point it at a local fake. */
   TWILIO_API_URL: urlWithProtocols(['http:', 'https:'], 'https://api.twilio.com').default('https://api.twilio.com'),
   /** API key and secret that sign the agents' softphone access tokens, and the TwiML app their calls use. */

@@ -3,6 +3,7 @@ import type { MigrationFn } from 'umzug';
 import * as initial from './202611240001-initial';
 import * as phone from './202611244001-phone';
 import * as slaCalendar from './202611246001-sla-calendar';
+import * as portalRatings from './202611243001-portal-ratings';
 
 export interface MigrationModule {
   up: MigrationFn<QueryInterface>;
@@ -17,4 +18,5 @@ export const MIGRATIONS: [name: string, migration: MigrationModule][] = [
   ['202611240001-initial', initial],
   ['202611244001-phone', phone],
   ['202611246001-sla-calendar', slaCalendar],
+  ['202611243001-portal-ratings', portalRatings],
 ];

@@ -22,10 +22,12 @@ import { IvrMenuEntry, initIvrMenuEntry } from './IvrMenuEntry';
 import { PhoneCall, initPhoneCall } from './PhoneCall';
 import { SmsOptOut, initSmsOptOut } from './SmsOptOut';
 import { TwilioWebhookReceipt, initTwilioWebhookReceipt } from './TwilioWebhookReceipt';
+import { Rating, initRating } from './Rating';
 
 export { Agent, AgentDepartment, AgentSession, ApiKey, Attachment, Category, Citizen, CitizenIdentity, Conversation, ConversationEvent, Department, Message, RegistryCounter };
 export { BusinessCalendarRow, BusinessHoursWindow, CalendarDay, SlaPolicy, SlaTimer };
 export { AgentPhone, IvrMenuEntry, PhoneCall, SmsOptOut, TwilioWebhookReceipt };
+export { Rating };
 
 /**
  * Registers every model on one Sequelize instance and wires the associations in one place.
@@ -40,6 +42,7 @@ export function initModels(sequelize: Sequelize): void {
   }
   for (const init of [initBusinessCalendarRow, initBusinessHoursWindow, initCalendarDay, initSlaPolicy, initSlaTimer]) init(sequelize);
   for (const init of [initAgentPhone, initIvrMenuEntry, initPhoneCall, initSmsOptOut, initTwilioWebhookReceipt]) init(sequelize);
+  initRating(sequelize);
 
   Citizen.hasMany(CitizenIdentity, { foreignKey: 'citizenId', as: 'identities' });
   CitizenIdentity.belongsTo(Citizen, { foreignKey: 'citizenId', as: 'citizen' });
