@@ -4,6 +4,7 @@ import { ChannelKindSchema, type ChannelKind } from '../../channels/contract';
 import { OPEN_STATUSES } from '../../db/models/Conversation';
 import { addDays, isIsoDate } from '../calendar/dates';
 import { bucharestInstant } from '../calendar/zone';
+import { sqlTime } from './sqlTime';
 
 const isoDate = z.string().refine(isIsoDate, 'expected a date as YYYY-MM-DD');
 
@@ -57,7 +58,8 @@ export async function supervisorReport(sequelize: Sequelize, query: ReportQuery,
   const start = bucharestInstant(query.from, 0);
   const end = bucharestInstant(addDays(query.to, 1), 0);
   const div = sequelize.getDialect() === 'sqlite' ? '/' : 'DIV';
-  const q = <T extends object>(sql: string, replacements: Record<string, unknown> = {}) => sequelize.query<T>(sql, { type: QueryTypes.SELECT, replacements });
+  const q = <T extends object>(sql: string, replacements: Record<string, unknown> = {}) =>
+    sequelize.query<T>(sql, { type: QueryTypes.SELECT, replacements: Object.fromEntries(Object.entries(replacements).map(([k, v]) => [k, v instanceof Date ? sqlTime(sequelize, v) : v])) });
 
   const caseFilter: string[] = [];
   const params: Record<string, unknown> = { start, end };

@@ -6,6 +6,7 @@ import { OPEN_STATUSES } from '../../db/models/Conversation';
 import { addDays, bucharestDate } from '../calendar/dates';
 import { bucharestInstant, bucharestMinuteOfDay } from '../calendar/zone';
 import type { AppContext } from '../context';
+import { sqlTime } from './sqlTime';
 
 /** Met against decided (breached + met) clocks; `share` is null when nothing was decided yet. */
 export interface ComplianceView {
@@ -90,7 +91,8 @@ export async function computeWallboard(sequelize: Sequelize, now: Date): Promise
   const lastWeekStart = bucharestInstant(lastWeek, 0);
   const lastWeekSameTime = bucharestInstant(lastWeek, bucharestMinuteOfDay(now));
   const lastWeekEnd = bucharestInstant(addDays(lastWeek, 1), 0);
-  const q = <T extends object>(sql: string, replacements: Record<string, unknown> = {}) => sequelize.query<T>(sql, { type: QueryTypes.SELECT, replacements });
+  const q = <T extends object>(sql: string, replacements: Record<string, unknown> = {}) =>
+    sequelize.query<T>(sql, { type: QueryTypes.SELECT, replacements: timesAsText(sequelize, replacements) });
 
   const [departments, open, agents, allDeptAgents, offers, compliance, atRisk, breached, volume] = await Promise.all([
     q<{ id: number; nameRo: string }>('SELECT id, nameRo FROM departments WHERE active = :yes ORDER BY id', { yes: true }),
@@ -216,6 +218,10 @@ async function boardCases(q: <T extends object>(sql: string, r?: Record<string, 
     legalDueDate: r.legalDueDate === null ? null : String(r.legalDueDate instanceof Date ? r.legalDueDate.toISOString().slice(0, 10) : r.legalDueDate).slice(0, 10),
     assigneeId: r.assigneeId === null ? null : Number(r.assigneeId),
   }));
+}
+
+function timesAsText(sequelize: Sequelize, r: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v instanceof Date ? sqlTime(sequelize, v) : v]));
 }
 
 /** Raw query dates come back as Date (MariaDB) or text (SQLite, `YYYY-MM-DD HH:MM:SS.SSS +00:00`). */
