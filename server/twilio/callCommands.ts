@@ -1,4 +1,4 @@
-import { UniqueConstraintError, type Transaction } from 'sequelize';
+import type { Transaction } from 'sequelize';
 import { CALL_STATUS_RANK, voiceCallContact, type RecordingParams, type TranscriptionParams, type VoiceParams } from '../../channels/phone/inbound';
 import type { Language } from '../../channels/contract';
 import { Conversation, ConversationEvent, Department, Message, PhoneCall, type IvrMenuEntry } from '../../db/models';
@@ -26,39 +26,42 @@ export interface CallScope {
 
 /**
  * The first webhook of a call: the call becomes a message of kind call (channel voice, externalId CallSid) in
- * the caller's conversation through ingest, and its routing row is created. A replay finds both and changes nothing.
+ * the caller's conversation through ingest — one transaction, so Twilio gets its answer after one commit. The
+ * call's routing row is created by the first command that needs it (menu choice, voicemail, status callback).
+ * A replay finds the message and changes nothing.
  */
-export async function startCall(ctx: AppContext, p: VoiceParams): Promise<{ call: PhoneCall; duplicate: boolean }> {
+export async function startCall(ctx: AppContext, p: VoiceParams): Promise<{ messageId: number; conversationId: number; duplicate: boolean }> {
   const result = await ingestContact(ctx, voiceCallContact(p));
-  const existing = await PhoneCall.findOne({ where: { callSid: p.CallSid } });
-  if (existing) return { call: existing, duplicate: true };
-  try {
-    const call = await ctx.db.transaction((transaction) =>
-      PhoneCall.create(
-        {
-          callSid: p.CallSid,
-          messageId: result.message.id,
-          conversationId: result.conversation.id,
-          language: result.conversation.language,
-          departmentCode: null,
-          queueName: null,
-          queueSid: null,
-          offeredAgentId: null,
-          offerExpiresAt: null,
-          agentId: null,
-          agentDevice: null,
-          queuedAt: null,
-          bridgedAt: null,
-          endedAt: null,
-        },
-        { transaction },
-      ),
-    );
-    return { call, duplicate: result.duplicate };
-  } catch (err) {
-    if (!(err instanceof UniqueConstraintError)) throw err;
-    return { call: await PhoneCall.findOne({ where: { callSid: p.CallSid }, rejectOnEmpty: true }), duplicate: true };
-  }
+  return { messageId: result.message.id, conversationId: result.conversation.id, duplicate: result.duplicate };
+}
+
+/** The routing row of a call whose message exists, created on first use inside the caller's transaction. */
+async function findOrCreateCall(callSid: string, transaction: Transaction): Promise<PhoneCall | null> {
+  const existing = await PhoneCall.findOne({ where: { callSid }, transaction, lock: transaction.LOCK.UPDATE });
+  if (existing) return existing;
+  const message = await Message.findOne({ where: { channel: 'voice', externalId: callSid }, transaction });
+  if (!message) return null;
+  const conversation = await Conversation.findByPk(message.conversationId, { transaction, rejectOnEmpty: true });
+  // A concurrent twin creating the same row fails on the unique CallSid; withReceiptRetry runs again and finds it.
+  return PhoneCall.create(
+    {
+      callSid,
+      messageId: message.id,
+      conversationId: message.conversationId,
+      language: conversation.language,
+      departmentCode: null,
+      queueName: null,
+      queueSid: null,
+      offeredAgentId: null,
+      offerExpiresAt: null,
+      agentId: null,
+      agentDevice: null,
+      queuedAt: null,
+      bridgedAt: null,
+      endedAt: null,
+    },
+    { transaction },
+  );
 }
 
 /**
@@ -74,7 +77,7 @@ export async function changeCall<T>(
 ): Promise<T | null> {
   return withReceiptRetry(() =>
     ctx.db.transaction(async (transaction) => {
-      const call = await PhoneCall.findOne({ where, transaction, lock: transaction.LOCK.UPDATE });
+      const call = 'callSid' in where ? await findOrCreateCall(where.callSid, transaction) : await PhoneCall.findOne({ where, transaction, lock: transaction.LOCK.UPDATE });
       if (!call) return null;
       if (receipt && !(await claimReceipt(receipt.kind, receipt.key, transaction))) return null;
       const message = await Message.findByPk(call.messageId, { transaction, lock: transaction.LOCK.UPDATE, rejectOnEmpty: true });

@@ -52,8 +52,8 @@ export function voiceRouter(ctx: AppContext): Router {
   // 1. A call comes in: it becomes a message of kind call; out of hours it goes to voicemail, else to the menu.
   router.post('/', async (req, res) => {
     const p = params(VoiceParamsSchema, req);
-    const { call } = await startCall(ctx, p);
-    if (call.routingState === 'voicemail' || !(await isOfficeOpen(phoneClock.now()))) {
+    await startCall(ctx, p);
+    if (!(await isOfficeOpen(phoneClock.now()))) {
       await sendToVoicemail(ctx, p.CallSid);
       return twiml(res, voicemailTwiml());
     }

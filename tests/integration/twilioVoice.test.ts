@@ -62,7 +62,12 @@ describe.each(DIALECTS)('Twilio voice on %s', (dialect) => {
       const params = callParams(f.target, call, { CallStatus: 'ringing' });
       for (let i = 0; i < 3; i++) expect((await signedPost(f.target, '/twilio/voice', params)).status).toBe(200);
       expect(await Message.count({ where: { channel: 'voice', externalId: call.callSid } })).toBe(1);
+      // The routing row is made by the first command that needs it, once, however often it is replayed.
+      const choice = callParams(f.target, call, { Digits: '1' });
+      for (let i = 0; i < 2; i++) expect((await signedPost(f.target, '/twilio/voice/menu?lang=ro&attempt=1', choice)).status).toBe(200);
       expect(await PhoneCall.count({ where: { callSid: call.callSid } })).toBe(1);
+      const message = await Message.findOne({ where: { externalId: call.callSid }, rejectOnEmpty: true });
+      expect((await eventTypes(message.conversationId)).filter((t) => t === 'call.queued')).toHaveLength(1);
     });
   });
 
