@@ -18,6 +18,7 @@ export class XmlList {
 
 function toXml(name: string, value: XmlValue): string {
   if (value === null || value === undefined || value === '') return `<${name}/>`;
+  if (value instanceof XmlList && !value.values.length) return `<${name}/>`;
   if (value instanceof XmlList) return `<${name}>${value.values.map((v) => toXml(value.item, v)).join('')}</${name}>`;
   if (typeof value === 'object') return `<${name}>${Object.entries(value).map(([k, v]) => toXml(k, v)).join('')}</${name}>`;
   return `<${name}>${escapeHtml(String(value))}</${name}>`;
