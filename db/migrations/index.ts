@@ -4,6 +4,7 @@ import * as initial from './202611240001-initial';
 import * as phone from './202611244001-phone';
 import * as slaCalendar from './202611246001-sla-calendar';
 import * as portalRatings from './202611243001-portal-ratings';
+import * as cannedResponses from './202611241101-canned-responses';
 
 export interface MigrationModule {
   up: MigrationFn<QueryInterface>;
@@ -19,4 +20,5 @@ export const MIGRATIONS: [name: string, migration: MigrationModule][] = [
   ['202611244001-phone', phone],
   ['202611246001-sla-calendar', slaCalendar],
   ['202611243001-portal-ratings', portalRatings],
+  ['202611241101-canned-responses', cannedResponses],
 ];

@@ -22,11 +22,13 @@ import { IvrMenuEntry, initIvrMenuEntry } from './IvrMenuEntry';
 import { PhoneCall, initPhoneCall } from './PhoneCall';
 import { SmsOptOut, initSmsOptOut } from './SmsOptOut';
 import { TwilioWebhookReceipt, initTwilioWebhookReceipt } from './TwilioWebhookReceipt';
+import { CannedResponse, initCannedResponse } from './CannedResponse';
 import { Rating, initRating } from './Rating';
 
 export { Agent, AgentDepartment, AgentSession, ApiKey, Attachment, Category, Citizen, CitizenIdentity, Conversation, ConversationEvent, Department, Message, RegistryCounter };
 export { BusinessCalendarRow, BusinessHoursWindow, CalendarDay, SlaPolicy, SlaTimer };
 export { AgentPhone, IvrMenuEntry, PhoneCall, SmsOptOut, TwilioWebhookReceipt };
+export { CannedResponse };
 export { Rating };
 
 /**
@@ -42,6 +44,7 @@ export function initModels(sequelize: Sequelize): void {
   }
   for (const init of [initBusinessCalendarRow, initBusinessHoursWindow, initCalendarDay, initSlaPolicy, initSlaTimer]) init(sequelize);
   for (const init of [initAgentPhone, initIvrMenuEntry, initPhoneCall, initSmsOptOut, initTwilioWebhookReceipt]) init(sequelize);
+  initCannedResponse(sequelize);
   initRating(sequelize);
 
   Citizen.hasMany(CitizenIdentity, { foreignKey: 'citizenId', as: 'identities' });
@@ -64,4 +67,5 @@ export function initModels(sequelize: Sequelize): void {
   AgentSession.belongsTo(Agent, { foreignKey: 'agentId', as: 'agent' });
   Conversation.hasMany(SlaTimer, { foreignKey: 'conversationId', as: 'slaTimers' });
   SlaTimer.belongsTo(Conversation, { foreignKey: 'conversationId', as: 'conversation' });
+  CannedResponse.belongsTo(Department, { foreignKey: 'departmentId', as: 'department' });
 }

@@ -5,6 +5,9 @@ import type { AppContext } from '../context';
 import { citizensRouter } from './citizens';
 import { contactsRouter } from './contacts';
 import { conversationsRouter } from './conversations';
+import { conversationActionsRouter } from './conversationActions';
+import { cannedResponsesRouter } from './cannedResponses';
+import { directoryRouter, searchRouter } from './search';
 import { smsApiRouter } from '../twilio/phoneApi';
 
 /** Everything under /api/v1. */
@@ -18,6 +21,10 @@ export function apiRouter(ctx: AppContext): Router {
   // From here on a session cookie is read, and every state-changing request it authenticates is CSRF-checked.
   router.use(loadSession(ctx));
   router.use('/conversations', conversationsRouter(ctx));
+  router.use('/conversations', conversationActionsRouter(ctx));
+  router.use('/canned-responses', cannedResponsesRouter(ctx));
+  router.use('/search', searchRouter(ctx));
+  router.use('/directory', directoryRouter(ctx));
   router.use('/citizens', citizensRouter(ctx));
   router.use('/sms', smsApiRouter());
   return router;

@@ -22,6 +22,8 @@ export interface DomainEvents {
   'call.offered': { callId: number; conversationId: number; agentId: number; expiresAt: string };
   /** An SLA clock of a case reached its warning share or its due moment (the timeline row is written). */
   'sla.alert': { conversationId: number; level: 'warning' | 'breached'; kind: 'first_response' | 'next_response' | 'resolution' | 'legal'; departmentId: number | null };
+  /** An internal note mentioned agents (the timeline row `note.added` is written); their consoles notify them. */
+  'note.mentioned': { conversationId: number; messageId: number; eventId: number; agentIds: number[]; byAgentId: number };
 }
 
 export type DomainEventName = keyof DomainEvents;

@@ -1,0 +1,74 @@
+import express, { type Router } from 'express';
+import { requireAgent } from '../auth/sessions';
+import { actorOf } from '../commands/actor';
+import { addNote } from '../commands/addNote';
+import { changeCategory } from '../commands/changeCategory';
+import { changeDepartment } from '../commands/changeDepartment';
+import { changeStatus } from '../commands/changeStatus';
+import { joinConversations } from '../commands/joinConversations';
+import { presentCaseState, presentWrittenMessage } from '../commands/presenters';
+import { replyToConversation } from '../commands/replyToConversation';
+import { CategorySchema, DepartmentSchema, IdParamsSchema, JoinSchema, NoteSchema, parseRequest, ReplySchema, StatusSchema, TransferSchema } from '../commands/schemas';
+import { transfer } from '../commands/transfer';
+import type { AppContext } from '../context';
+
+/**
+ * The agents' write commands on a case, under /api/v1/conversations/:id/… Each route validates, builds the
+ * actor, runs one command and answers with a presenter's view. The session (and its CSRF check for every
+ * POST) is read by the API router; requireAgent refuses anonymous requests.
+ */
+export function conversationActionsRouter(ctx: AppContext): Router {
+  const router = express.Router();
+  router.use(requireAgent);
+
+  router.post('/:id/replies', async (req, res) => {
+    const { id } = parseRequest(IdParamsSchema, req.params);
+    const body = parseRequest(ReplySchema, req.body);
+    const r = await replyToConversation(ctx, await actorOf(req.agent!), { conversationId: id, ...body });
+    res.status(201).json({ conversation: presentCaseState(r.conversation), message: presentWrittenMessage(r.message), joinedCopies: r.joinedCopies.map(presentWrittenMessage) });
+  });
+
+  router.post('/:id/notes', async (req, res) => {
+    const { id } = parseRequest(IdParamsSchema, req.params);
+    const body = parseRequest(NoteSchema, req.body);
+    const r = await addNote(ctx, await actorOf(req.agent!), { conversationId: id, ...body });
+    res.status(201).json({ message: presentWrittenMessage(r.message), mentionedAgentIds: r.mentionedAgentIds });
+  });
+
+  router.post('/:id/status', async (req, res) => {
+    const { id } = parseRequest(IdParamsSchema, req.params);
+    const body = parseRequest(StatusSchema, req.body);
+    const c = await changeStatus(ctx, await actorOf(req.agent!), { conversationId: id, ...body });
+    res.json({ conversation: presentCaseState(c) });
+  });
+
+  router.post('/:id/category', async (req, res) => {
+    const { id } = parseRequest(IdParamsSchema, req.params);
+    const body = parseRequest(CategorySchema, req.body);
+    const c = await changeCategory(ctx, await actorOf(req.agent!), { conversationId: id, ...body });
+    res.json({ conversation: presentCaseState(c) });
+  });
+
+  router.post('/:id/department', async (req, res) => {
+    const { id } = parseRequest(IdParamsSchema, req.params);
+    const body = parseRequest(DepartmentSchema, req.body);
+    const c = await changeDepartment(ctx, await actorOf(req.agent!), { conversationId: id, ...body });
+    res.json({ conversation: presentCaseState(c) });
+  });
+
+  router.post('/:id/transfer', async (req, res) => {
+    const { id } = parseRequest(IdParamsSchema, req.params);
+    const body = parseRequest(TransferSchema, req.body);
+    const c = await transfer(ctx, await actorOf(req.agent!), { conversationId: id, ...body });
+    res.json({ conversation: presentCaseState(c) });
+  });
+
+  router.post('/:id/join', async (req, res) => {
+    const { id } = parseRequest(IdParamsSchema, req.params);
+    const body = parseRequest(JoinSchema, req.body);
+    const r = await joinConversations(ctx, await actorOf(req.agent!), { conversationId: id, duplicateIds: body.duplicateIds });
+    res.json({ conversation: presentCaseState(r.conversation), joined: r.joined.map(presentCaseState) });
+  });
+
+  return router;
+}
