@@ -36,22 +36,6 @@ export function sequelizeOptions(url: string, opts: { poolMax?: number } = {}): 
   };
 }
 
-/** A promise chain that admits one holder at a time. */
-class Mutex {
-  private tail: Promise<void> = Promise.resolve();
-  async run<T>(fn: () => Promise<T>): Promise<T> {
-    const previous = this.tail;
-    let release!: () => void;
-    this.tail = new Promise<void>((resolve) => (release = resolve));
-    await previous;
-    try {
-      return await fn();
-    } finally {
-      release();
-    }
-  }
-}
-
 const RETRYABLE = /ER_LOCK_DEADLOCK|ER_LOCK_WAIT_TIMEOUT|Deadlock found|SQLITE_BUSY|Lock wait timeout/;
 
 /** Opens the database named by DATABASE_URL. */
@@ -60,17 +44,12 @@ export function openDatabase(url: string, opts: { poolMax?: number } = {}): Data
   const sequelize = new Sequelize(options);
   const dialect = options.dialect as Dialect;
 
-  if (dialect === 'sqlite') tuneSqlite(sequelize);
-
-  // SQLite has one writer; an IMMEDIATE transaction takes the write lock up front. Serialising writers in
-  // the process keeps them from holding libuv threads while they wait on each other's busy timeout.
-  const writers = new Mutex();
+  if (dialect === 'sqlite') shareSqliteWriter(sequelize);
 
   async function transaction<T>(fn: (t: Transaction) => Promise<T>): Promise<T> {
     for (let attempt = 1; ; attempt++) {
       try {
-        const run = () => sequelize.transaction((t) => fn(t));
-        return dialect === 'sqlite' ? await writers.run(run) : await run();
+        return await sequelize.transaction((t) => fn(t));
       } catch (err) {
         const retryable = RETRYABLE.test(String((err as Error)?.message ?? '')) || RETRYABLE.test(String((err as { parent?: { code?: string } })?.parent?.code ?? ''));
         if (!retryable || attempt >= 5) throw err;
@@ -82,24 +61,64 @@ export function openDatabase(url: string, opts: { poolMax?: number } = {}): Data
   return { sequelize, dialect, transaction, close: () => sequelize.close() };
 }
 
+type SqliteConn = {
+  configure(option: 'busyTimeout', ms: number): void;
+  exec(sql: string, cb?: (err: Error | null) => void): void;
+  __tuned?: boolean;
+  __writer?: boolean;
+};
+type SqliteManager = {
+  getConnection(o?: { uuid?: string }): Promise<SqliteConn>;
+  releaseConnection(c: SqliteConn, force?: boolean): Promise<void>;
+};
+
 /**
- * Sequelize opens a fresh sqlite3 connection per transaction and offers no hook after connecting, so the
- * per-connection settings (busy timeout; WAL and synchronous are per file/connection) are applied by
- * wrapping getConnection.
+ * SQLite has one writer. Sequelize opens (and closes) a fresh sqlite3 connection for every transaction,
+ * which costs a schema load per transaction and lets writers wait on each other inside libuv threads.
+ * Instead every transaction of the process gets the same long-lived writer connection, one transaction at
+ * a time (a FIFO gate taken in getConnection and given back in releaseConnection); reads outside a
+ * transaction use the default connection, which WAL lets run beside the writer. The gate sits in the
+ * connection manager, so even a direct sequelize.transaction() call is serialised.
  */
-function tuneSqlite(sequelize: Sequelize): void {
-  type SqliteConn = { configure(option: 'busyTimeout', ms: number): void; exec(sql: string, cb?: (err: Error | null) => void): void; __tuned?: boolean };
-  const manager = sequelize.connectionManager as unknown as { getConnection(o: unknown): Promise<SqliteConn> };
-  const original = manager.getConnection.bind(manager);
-  manager.getConnection = async (o: unknown) => {
-    const conn = await original(o);
-    if (!conn.__tuned) {
-      conn.__tuned = true;
-      conn.configure('busyTimeout', 15_000);
-      await new Promise<void>((resolve, reject) =>
-        conn.exec('PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;', (err) => (err ? reject(err) : resolve())),
-      );
-    }
+function shareSqliteWriter(sequelize: Sequelize): void {
+  const manager = sequelize.connectionManager as unknown as SqliteManager;
+  const getConnection = manager.getConnection.bind(manager);
+  const releaseConnection = manager.releaseConnection.bind(manager);
+  const waiting: (() => void)[] = [];
+  let busy = false;
+  let writer: SqliteConn | undefined;
+
+  const tune = async (conn: SqliteConn): Promise<SqliteConn> => {
+    if (conn.__tuned) return conn;
+    conn.__tuned = true;
+    conn.configure('busyTimeout', 15_000);
+    // WAL lets readers run beside the writer; synchronous=FULL makes every commit durable.
+    await new Promise<void>((resolve, reject) => conn.exec('PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;', (err) => (err ? reject(err) : resolve())));
     return conn;
+  };
+
+  manager.getConnection = async (o) => {
+    if (!o?.uuid || o.uuid === 'default') return tune(await getConnection(o));
+    if (busy) await new Promise<void>((resolve) => waiting.push(resolve));
+    busy = true;
+    try {
+      if (!writer) {
+        writer = await tune(await getConnection({ ...o, uuid: 'writer' }));
+        writer.__writer = true;
+      }
+      return writer;
+    } catch (err) {
+      release();
+      throw err;
+    }
+  };
+  const release = () => {
+    const next = waiting.shift();
+    if (next) next();
+    else busy = false;
+  };
+  manager.releaseConnection = async (conn, force) => {
+    if (!conn.__writer) return releaseConnection(conn, force);
+    release();
   };
 }

@@ -239,5 +239,5 @@ describe('registration numbers under concurrency on MariaDB', () => {
       await db8.close();
       initModels(t.ctx.db.sequelize);
     }
-  });
+  }, 180_000);
 });
