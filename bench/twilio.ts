@@ -57,6 +57,8 @@ async function freshMariaDb(): Promise<{ url: string; drop(): Promise<void> }> {
 function listen(app: express.Express): Promise<{ server: http.Server; url: string }> {
   return new Promise((resolve) => {
     const server = app.listen(0, '127.0.0.1', () => resolve({ server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` }));
+    // Longer than any pause in the run, so the client never reuses a socket the server is closing (ECONNRESET).
+    server.keepAliveTimeout = 120_000;
   });
 }
 
@@ -81,8 +83,9 @@ function post(baseUrl: string, pathname: string, params: Record<string, string>)
 }
 
 /** Sends `count` requests at `rate` per second on a fixed schedule; returns latencies (ms) and failures. */
-async function openLoop(count: number, rate: number, send: (i: number) => Promise<number>): Promise<{ latencies: number[]; failures: number; seconds: number }> {
+async function openLoop(count: number, rate: number, send: (i: number) => Promise<number>): Promise<{ latencies: number[]; failures: number; codes: Record<string, number>; seconds: number }> {
   const latencies: number[] = [];
+  const codes: Record<string, number> = {};
   let failures = 0;
   const started = process.hrtime.bigint();
   const inflight: Promise<void>[] = [];
@@ -94,14 +97,20 @@ async function openLoop(count: number, rate: number, send: (i: number) => Promis
     inflight.push(
       send(i)
         .then((status) => {
-          if (status !== 200 && status !== 204) failures++;
+          if (status !== 200 && status !== 204) {
+            failures++;
+            codes[status] = (codes[status] ?? 0) + 1;
+          }
         })
-        .catch(() => void failures++)
+        .catch((err: Error) => {
+          failures++;
+          codes[err.message] = (codes[err.message] ?? 0) + 1;
+        })
         .finally(() => void latencies.push(Number(process.hrtime.bigint() - t0) / 1e6)),
     );
   }
   await Promise.all(inflight);
-  return { latencies, failures, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+  return { latencies, failures, codes, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
 }
 
 function callParams(callSid: string, i: number, extra: Record<string, string>): Record<string, string> {
@@ -143,6 +152,7 @@ async function main(): Promise<void> {
       const p50 = quantile(r.latencies, 0.5);
       const p99 = quantile(r.latencies, 0.99);
       figures[`${label}:${kind}`] = { p50, p99 };
+      if (r.failures) console.error(`${route} ${kind}: failures by answer`, r.codes);
       rows.push({ webhook: route, handler: kind, requests: count, 'req/s': count / r.seconds, failures: r.failures, 'p50 ms': p50, 'p99 ms': p99, 'max ms': Math.max(...r.latencies) });
     }
   }
