@@ -1,6 +1,6 @@
 import express, { type Router } from 'express';
 import { authRouter } from '../auth/authRoutes';
-import { loadSession } from '../auth/sessions';
+import { loadSession, requireAgent, requireRole } from '../auth/sessions';
 import type { AppContext } from '../context';
 import { citizensRouter } from './citizens';
 import { contactsRouter } from './contacts';
@@ -8,7 +8,7 @@ import { conversationsRouter } from './conversations';
 import { conversationActionsRouter } from './conversationActions';
 import { cannedResponsesRouter } from './cannedResponses';
 import { directoryRouter, searchRouter } from './search';
-import { smsApiRouter } from '../twilio/phoneApi';
+import { phoneApiRouter, smsApiRouter } from '../twilio/phoneApi';
 
 /** Everything under /api/v1. */
 export function apiRouter(ctx: AppContext): Router {
@@ -26,6 +26,7 @@ export function apiRouter(ctx: AppContext): Router {
   router.use('/search', searchRouter(ctx));
   router.use('/directory', directoryRouter(ctx));
   router.use('/citizens', citizensRouter(ctx));
-  router.use('/sms', smsApiRouter());
+  router.use('/sms', requireAgent, smsApiRouter());
+  router.use('/phone', phoneApiRouter(ctx, { requireAgent, requireAdmin: requireRole('admin'), agentId: (req) => req.agent!.id }));
   return router;
 }
