@@ -1,4 +1,4 @@
-import { Agent, AgentDepartment, Conversation, ConversationEvent, SlaPolicy, SlaTimer } from '../../db/models';
+import { Agent, AgentDepartment, Conversation, ConversationEvent, Department, SlaPolicy, SlaTimer } from '../../db/models';
 import { OPEN_STATUSES, type ConversationStatus } from '../../db/models/Conversation';
 import { PRESENCES } from '../../db/models/Agent';
 import { invalidateBusinessCalendar } from '../../server/calendar/calendarStore';
@@ -33,7 +33,7 @@ async function recount(now: Date): Promise<Omit<WallboardView, 'at' | 'today'>> 
   const nowMinute = bucharestMinuteOfDay(now);
   const [cases, agents, links, events, timers, depts] = await Promise.all([
     Conversation.findAll(), Agent.findAll(), AgentDepartment.findAll(), ConversationEvent.findAll(), SlaTimer.findAll(),
-    (await import('../../db/models')).Department.findAll({ where: { active: true } }),
+    Department.findAll({ where: { active: true } }),
   ]);
   const open = cases.filter((c) => OPEN_STATUSES.includes(c.status));
   const byId = new Map(cases.map((c) => [c.id, c]));
