@@ -2,6 +2,7 @@ import type { Server } from 'node:http';
 import type { AppContext } from './context';
 import { slaService } from './sla/slaService';
 import { twilioService } from './twilio/service';
+import { citizenNotifyService } from './notify/notifyCitizen';
 
 export type ProcessRole = 'web' | 'worker' | 'all';
 
@@ -15,7 +16,7 @@ export interface BackgroundService {
 }
 
 /** Every background service, in start order. Each feature adds one line here. */
-export const SERVICES: BackgroundService[] = [slaService, twilioService];
+export const SERVICES: BackgroundService[] = [slaService, twilioService, citizenNotifyService];
 
 /** Starts the services of a role; returns a function stopping them in reverse order. */
 export async function startServices(ctx: AppContext, role: ProcessRole, server?: Server, services: BackgroundService[] = SERVICES): Promise<() => Promise<void>> {

@@ -9,6 +9,8 @@ export const JOB_SCHEMAS = Object.freeze({
   'outbound.send': z.object({ messageId: z.number().int().positive() }),
   /** Acknowledge a new case to the citizen. Job id: `ack:${conversationId}`. */
   'conversation.acknowledge': z.object({ conversationId: z.number().int().positive(), messageId: z.number().int().positive() }),
+  /** Tell the citizen about a public status change of their case. Job id: `notify:${eventId}`. */
+  'citizen.notify': z.object({ eventId: z.number().int().positive() }),
   /** Sweep due dates for SLA warnings and breaches (recurring). */
   'sla.sweep': z.object({}),
   /** Remove expired sessions and old rate-limit rows (recurring). */
