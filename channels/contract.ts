@@ -94,6 +94,8 @@ export interface OutboundMessage {
   /** External ids of the conversation's earlier messages, newest last (email threading). */
   references: string[];
   attachments: { filename: string; contentType: string; path: string }[];
+  /** Sent by the system, not an agent (acknowledgements): email marks it Auto-Submitted so auto-responders stay quiet. */
+  automatic?: boolean;
 }
 
 /** What a provider answered when it accepted an outbound message. */

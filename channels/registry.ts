@@ -1,6 +1,7 @@
 import type { Config } from '../server/config';
 import type { ChannelAdapter, ChannelKind } from './contract';
 import { outboxAdapter } from './outbox';
+import { emailAdapter } from './email/sendEmail';
 import { twilioConfigured, twilioSmsAdapter, twilioVoiceAdapter } from './phone/smsAdapter';
 
 /** What an adapter may use: configuration and where the outbox lives. Never the database. */
@@ -17,7 +18,7 @@ export type AdapterFactory = (deps: AdapterDeps) => ChannelAdapter;
  * Channels replace the outbox stand-in with their provider when configured (SMTP, Twilio).
  */
 export const ADAPTERS = {
-  email: (deps) => outboxAdapter('email', deps),
+  email: (deps) => emailAdapter(deps),
   sms: (deps) => (twilioConfigured(deps) ? twilioSmsAdapter(deps) : outboxAdapter('sms', deps)),
   voice: (deps) => (twilioConfigured(deps) ? twilioVoiceAdapter() : { kind: 'voice', canReply: false }),
   portal: () => ({ kind: 'portal', canReply: true, send: async (m) => ({ externalId: `portal-${m.messageId}`, status: 'delivered' }) }),

@@ -1,6 +1,7 @@
 import type { QueryInterface } from 'sequelize';
 import type { MigrationFn } from 'umzug';
 import * as initial from './202611240001-initial';
+import * as email from './202611242001-email';
 import * as phone from './202611244001-phone';
 import * as slaCalendar from './202611246001-sla-calendar';
 import * as portalRatings from './202611243001-portal-ratings';
@@ -21,4 +22,5 @@ export const MIGRATIONS: [name: string, migration: MigrationModule][] = [
   ['202611246001-sla-calendar', slaCalendar],
   ['202611243001-portal-ratings', portalRatings],
   ['202611241101-canned-responses', cannedResponses],
+  ['202611242001-email', email],
 ];

@@ -4,6 +4,10 @@ import { AgentDepartment, initAgentDepartment } from './AgentDepartment';
 import { AgentSession, initAgentSession } from './AgentSession';
 import { ApiKey, initApiKey } from './ApiKey';
 import { Attachment, initAttachment } from './Attachment';
+import { EmailThreadRef, initEmailThreadRef } from './EmailThreadRef';
+import { Mailbox, initMailbox } from './Mailbox';
+import { MailCursor, initMailCursor } from './MailCursor';
+import { MailIntake, initMailIntake } from './MailIntake';
 import { Category, initCategory } from './Category';
 import { Citizen, initCitizen } from './Citizen';
 import { CitizenIdentity, initCitizenIdentity } from './CitizenIdentity';
@@ -30,6 +34,7 @@ export { BusinessCalendarRow, BusinessHoursWindow, CalendarDay, SlaPolicy, SlaTi
 export { AgentPhone, IvrMenuEntry, PhoneCall, SmsOptOut, TwilioWebhookReceipt };
 export { CannedResponse };
 export { Rating };
+export { EmailThreadRef, Mailbox, MailCursor, MailIntake };
 
 /**
  * Registers every model on one Sequelize instance and wires the associations in one place.
@@ -47,6 +52,7 @@ export function initModels(sequelize: Sequelize): void {
   initCannedResponse(sequelize);
   initRating(sequelize);
 
+  for (const init of [initMailbox, initMailCursor, initMailIntake, initEmailThreadRef]) init(sequelize);
   Citizen.hasMany(CitizenIdentity, { foreignKey: 'citizenId', as: 'identities' });
   CitizenIdentity.belongsTo(Citizen, { foreignKey: 'citizenId', as: 'citizen' });
   Citizen.hasMany(Conversation, { foreignKey: 'citizenId', as: 'conversations' });

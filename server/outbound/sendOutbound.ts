@@ -88,6 +88,7 @@ async function buildOutbound(ctx: AppContext, message: Message): Promise<Outboun
     language: conversation.language,
     references: earlier.map((m) => m.externalId!).slice(-20),
     attachments,
+    automatic: message.automatic,
     ...(message.externalId ? { externalId: message.externalId } : {}),
   } as OutboundMessage;
 }
