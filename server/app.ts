@@ -6,6 +6,7 @@ import type { AppContext } from './context';
 import { errorHandler, notFoundHandler } from './http/errorHandler';
 import { healthz } from './http/healthz';
 import { apiRouter } from './api/router';
+import { routingRouter } from './routing/routes';
 import { twilioModule } from './twilio/module';
 import { open311Router } from './open311/open311Router';
 import { portalRouter } from './portal/portalRouter';
@@ -18,7 +19,7 @@ export interface WebModule {
 }
 
 /** Feature modules mounted after the core API, in order. Each feature adds one line here. */
-const MODULES: WebModule[] = [twilioModule, { path: '/open311/v2', router: open311Router }, { path: '/', router: portalRouter }];
+const MODULES: WebModule[] = [{ path: '/api/v1/routing', router: routingRouter }, twilioModule, { path: '/open311/v2', router: open311Router }, { path: '/', router: portalRouter }];
 
 /** The express application: security headers, health, the API, feature modules, the console, errors. */
 export function createApp(ctx: AppContext, extra: WebModule[] = []): Express {

@@ -68,6 +68,10 @@ export const ConfigSchema = z.object({
   MAP_TILE_URL: z.string().trim().regex(/^(https?:\/\/|\/).*\{z\}.*\{x\}.*\{y\}/, 'expected a tile URL template like https://tile.openstreetmap.org/{z}/{x}/{y}.png').default('https://tile.openstreetmap.org/{z}/{x}/{y}.png'),
   /** Where the portal maps open: "lat,lng,zoom" (the city centre). */
   MAP_CENTER: z.string().trim().regex(/^-?\d{1,2}(\.\d+)?,-?\d{1,3}(\.\d+)?,\d{1,2}$/, 'expected "lat,lng,zoom" like 46.1866,21.3123,13').default('46.1866,21.3123,13'),
+  /** Seconds an agent has to accept or decline a pushed offer before it goes to the next agent. */
+  ROUTING_OFFER_TIMEOUT_SECONDS: z.coerce.number().int().min(5, 'expected at least 5 seconds').max(600).default(30),
+  /** Who gets a waiting case first among eligible agents: the longest idle (default) or the least occupied. */
+  ROUTING_STRATEGY: z.enum(['longest_idle', 'least_occupied']).default('longest_idle'),
   /** Twilio's REST base URL; tests and the simulator point it at a local fake. */
   TWILIO_API_URL: urlWithProtocols(['http:', 'https:'], 'https://api.twilio.com').default('https://api.twilio.com'),
   /** API key and secret that sign the agents' softphone access tokens, and the TwiML app their calls use. */

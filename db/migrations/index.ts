@@ -6,6 +6,7 @@ import * as phone from './202611244001-phone';
 import * as slaCalendar from './202611246001-sla-calendar';
 import * as portalRatings from './202611243001-portal-ratings';
 import * as cannedResponses from './202611241101-canned-responses';
+import * as routing from './202611241001-routing';
 
 export interface MigrationModule {
   up: MigrationFn<QueryInterface>;
@@ -23,4 +24,5 @@ export const MIGRATIONS: [name: string, migration: MigrationModule][] = [
   ['202611243001-portal-ratings', portalRatings],
   ['202611241101-canned-responses', cannedResponses],
   ['202611242001-email', email],
+  ['202611241001-routing', routing],
 ];

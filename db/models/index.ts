@@ -26,12 +26,16 @@ import { IvrMenuEntry, initIvrMenuEntry } from './IvrMenuEntry';
 import { PhoneCall, initPhoneCall } from './PhoneCall';
 import { SmsOptOut, initSmsOptOut } from './SmsOptOut';
 import { TwilioWebhookReceipt, initTwilioWebhookReceipt } from './TwilioWebhookReceipt';
+import { QueueEntry, initQueueEntry } from './QueueEntry';
+import { Offer, initOffer } from './Offer';
+import { AgentSocket, initAgentSocket } from './AgentSocket';
 import { CannedResponse, initCannedResponse } from './CannedResponse';
 import { Rating, initRating } from './Rating';
 
 export { Agent, AgentDepartment, AgentSession, ApiKey, Attachment, Category, Citizen, CitizenIdentity, Conversation, ConversationEvent, Department, Message, RegistryCounter };
 export { BusinessCalendarRow, BusinessHoursWindow, CalendarDay, SlaPolicy, SlaTimer };
 export { AgentPhone, IvrMenuEntry, PhoneCall, SmsOptOut, TwilioWebhookReceipt };
+export { QueueEntry, Offer, AgentSocket };
 export { CannedResponse };
 export { Rating };
 export { EmailThreadRef, Mailbox, MailCursor, MailIntake };
@@ -49,6 +53,7 @@ export function initModels(sequelize: Sequelize): void {
   }
   for (const init of [initBusinessCalendarRow, initBusinessHoursWindow, initCalendarDay, initSlaPolicy, initSlaTimer]) init(sequelize);
   for (const init of [initAgentPhone, initIvrMenuEntry, initPhoneCall, initSmsOptOut, initTwilioWebhookReceipt]) init(sequelize);
+  for (const init of [initQueueEntry, initOffer, initAgentSocket]) init(sequelize);
   initCannedResponse(sequelize);
   initRating(sequelize);
 

@@ -17,7 +17,13 @@ export interface DomainEvents {
     eventIds: number[];
   };
   /** Timeline rows were written for a case (status, assignment, message sent…); realtime re-reads and pushes. */
-  'conversation.changed': { conversationId: number; eventIds: number[] };
+  'conversation.changed': { conversationId: number; eventIds: number[]; /** Set by routing on its own rows, so it can skip re-checking them. */ source?: 'routing' };
+  /** An offer was made, answered, expired or revoked (routing); realtime re-reads it and tells the agent. */
+  'offer.changed': { offerId: number; conversationId: number; agentId: number; eventId: number | null };
+  /** An agent's presence, connection or load changed (routing); realtime re-reads and pushes presence. */
+  'agent.changed': { agentId: number };
+  /** The waiting/offered counts of these queues may have changed (null: the general queue). */
+  'queue.changed': { departmentIds: (number | null)[] };
   /** A waiting phone call was offered to an agent (the console rings; accept within `expiresAt`). */
   'call.offered': { callId: number; conversationId: number; agentId: number; expiresAt: string };
   /** An SLA clock of a case reached its warning share or its due moment (the timeline row is written). */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { InboundContact } from '../../channels/contract';
-import { Category, Department } from '../../db/models';
+import { Agent, AgentDepartment, Category, Department } from '../../db/models';
 
 /** An inbound contact with sensible defaults and a unique externalId. */
 export function contact(overrides: Partial<InboundContact> = {}): InboundContact {
@@ -39,4 +39,27 @@ export async function category(code = 'drumuri-gropi', opts: Partial<{ legalBasi
     },
   });
   return c;
+}
+
+/** An agent (no usable password) with presence, departments, languages and capacity as given. */
+export async function agent(
+  opts: Partial<{ name: string; role: Agent['role']; presence: Agent['presence']; allDepartments: boolean; departmentIds: number[]; languages: Agent['languages']; capacity: Agent['capacity'] }> = {},
+): Promise<Agent> {
+  const id = randomUUID().slice(0, 8);
+  const a = await Agent.create({
+    email: `agent.${id}@primarie.test`,
+    name: opts.name ?? `Agent ${id}`,
+    passwordHash: 'x',
+    role: opts.role ?? 'agent',
+    presence: opts.presence ?? 'offline',
+    presenceChangedAt: new Date(),
+    allDepartments: opts.allDepartments ?? false,
+    languages: opts.languages ?? ['ro'],
+    capacity: opts.capacity ?? { voice: 1, sms: 4, email: 5, portal: 5, letter: 5, api: 5 },
+    lastOfferAt: null,
+    lockedUntil: null,
+    lastLoginAt: null,
+  });
+  for (const departmentId of opts.departmentIds ?? []) await AgentDepartment.create({ agentId: a.id, departmentId });
+  return a;
 }

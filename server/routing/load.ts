@@ -1,0 +1,140 @@
+import { Op, QueryTypes, col, fn, literal, type Transaction, type WhereOptions } from 'sequelize';
+import type { ChannelKind, Language } from '../../channels/contract';
+import { Agent, Conversation, Offer } from '../../db/models';
+import { DEFAULT_CAPACITY, type ChannelCapacity } from '../../db/models/Agent';
+import type { ConversationStatus } from '../../db/models/Conversation';
+import type { QueueEntry } from '../../db/models/QueueEntry';
+import type { Database } from '../../db/connection';
+import type { RoutingRuntime } from './runtime';
+import type { Candidate } from './strategy';
+
+/** Statuses in which an assigned case occupies its agent (a case waiting on the citizen or a department does not). */
+export const ACTIVE_STATUSES: readonly ConversationStatus[] = ['new', 'open'];
+/** Statuses in which an unassigned case must be in a queue. */
+export const ROUTABLE_STATUSES: readonly ConversationStatus[] = ['new', 'open'];
+
+/** How many cases of a channel an agent works at once; voice is always 1 whatever the setting. */
+export function capacityFor(capacity: ChannelCapacity | null | undefined, channel: ChannelKind): number {
+  if (channel === 'voice') return 1;
+  const value = capacity?.[channel];
+  if (typeof value === 'number' && Number.isFinite(value) && value >= 0) return Math.floor(value);
+  return DEFAULT_CAPACITY[channel] ?? 1;
+}
+
+/** The sum of an agent's capacities over all channels (least-occupied ranks by share of it). */
+export function totalCapacity(capacity: ChannelCapacity | null | undefined): number {
+  return (Object.keys(DEFAULT_CAPACITY) as ChannelKind[]).reduce((sum, ch) => sum + capacityFor(capacity, ch), 0);
+}
+
+/**
+ * An agent's load (active assigned cases + pending offers) for one channel, read under a shared lock inside a
+ * transaction that already holds the agent's row lock. On MariaDB a plain SELECT would read the transaction's
+ * snapshot, which may predate an offer another process committed while we waited for the agent lock; a locking
+ * read sees the latest committed rows. SQLite serialises writers, so a plain read is current there.
+ */
+export async function lockedLoad(db: Database, t: Transaction, agentId: number, channel: ChannelKind): Promise<number> {
+  const lock = db.dialect === 'mysql' ? ' LOCK IN SHARE MODE' : '';
+  const statuses = ACTIVE_STATUSES.map((s) => `'${s}'`).join(',');
+  const [assigned] = await db.sequelize.query<{ n: number | string }>(
+    `SELECT COUNT(*) AS n FROM conversations WHERE assigneeId = :agentId AND channel = :channel AND status IN (${statuses})${lock}`,
+    { replacements: { agentId, channel }, transaction: t, type: QueryTypes.SELECT },
+  );
+  const [offered] = await db.sequelize.query<{ n: number | string }>(
+    `SELECT COUNT(*) AS n FROM offers WHERE agentId = :agentId AND channel = :channel AND state = 'pending'${lock}`,
+    { replacements: { agentId, channel }, transaction: t, type: QueryTypes.SELECT },
+  );
+  return Number(assigned?.n ?? 0) + Number(offered?.n ?? 0);
+}
+
+/** Locks an agent's row (FOR UPDATE on MariaDB; SQLite's IMMEDIATE transaction already excludes other writers). */
+export async function lockAgent(t: Transaction, agentId: number): Promise<(Agent & { disconnected: boolean }) | null> {
+  const agent = await Agent.findByPk(agentId, {
+    transaction: t,
+    lock: t.LOCK.UPDATE,
+    attributes: { include: [[literal('CASE WHEN disconnectedAt IS NULL THEN 0 ELSE 1 END'), 'disconnected']] },
+  });
+  if (!agent) return null;
+  return Object.assign(agent, { disconnected: Number(agent.get('disconnected' as never)) === 1 });
+}
+
+/** Where-clause on agents serving a queue: department members and all-department agents; the general queue only the latter. */
+export function servesQueue(departmentId: number | null): WhereOptions<Agent> {
+  if (departmentId === null) return { allDepartments: true };
+  return {
+    [Op.or]: [
+      { allDepartments: true },
+      { id: { [Op.in]: literal(`(SELECT agentId FROM agent_departments WHERE departmentId = ${Number(departmentId)})`) } },
+    ],
+  };
+}
+
+/** Active cases plus pending offers per agent and channel, for the agents given (plain reads, outside locks). */
+export async function loads(agentIds: number[], t?: Transaction): Promise<Map<number, Map<ChannelKind, number>>> {
+  const out = new Map<number, Map<ChannelKind, number>>();
+  if (!agentIds.length) return out;
+  const add = (agentId: number, channel: ChannelKind, n: number) => {
+    const m = out.get(agentId) ?? new Map<ChannelKind, number>();
+    m.set(channel, (m.get(channel) ?? 0) + n);
+    out.set(agentId, m);
+  };
+  const assigned = (await Conversation.findAll({
+    attributes: ['assigneeId', 'channel', [fn('COUNT', col('id')), 'n']],
+    where: { assigneeId: { [Op.in]: agentIds }, status: { [Op.in]: [...ACTIVE_STATUSES] } },
+    group: ['assigneeId', 'channel'],
+    raw: true,
+    transaction: t,
+  })) as unknown as { assigneeId: number; channel: ChannelKind; n: number | string }[];
+  for (const r of assigned) add(r.assigneeId, r.channel, Number(r.n));
+  const offered = (await Offer.findAll({
+    attributes: ['agentId', 'channel', [fn('COUNT', col('id')), 'n']],
+    where: { agentId: { [Op.in]: agentIds }, state: 'pending' },
+    group: ['agentId', 'channel'],
+    raw: true,
+    transaction: t,
+  })) as unknown as { agentId: number; channel: ChannelKind; n: number | string }[];
+  for (const r of offered) add(r.agentId, r.channel, Number(r.n));
+  return out;
+}
+
+/**
+ * The agents a waiting case may be pushed to now, best first by the strategy: active, available, connected (or
+ * never connected: REST-only integrations), serving the queue, speaking the case's language, with room on the
+ * case's channel, and not having declined or let expire an offer of this case within the exclusion period.
+ * Plain reads: the offer itself re-checks everything under the agent's row lock.
+ */
+export async function rankCandidates(r: RoutingRuntime, entry: Pick<QueueEntry, 'conversationId' | 'departmentId' | 'channel' | 'language'>): Promise<Candidate[]> {
+  const agents = await Agent.findAll({
+    attributes: ['id', 'languages', 'capacity', 'lastOfferAt'],
+    where: { [Op.and]: [{ active: true, presence: 'available' }, literal('disconnectedAt IS NULL'), servesQueue(entry.departmentId)] },
+  });
+  const speaking = agents.filter((a) => speaks(a.languages, entry.language));
+  if (!speaking.length) return [];
+  const excluded = new Set(
+    (
+      await Offer.findAll({
+        attributes: ['agentId'],
+        where: {
+          conversationId: entry.conversationId,
+          state: { [Op.in]: ['declined', 'expired'] },
+          answeredAt: { [Op.gt]: new Date(Date.now() - r.settings.exclusionMs) },
+        },
+        raw: true,
+      })
+    ).map((o) => o.agentId),
+  );
+  const eligible = speaking.filter((a) => !excluded.has(a.id));
+  const load = await loads(eligible.map((a) => a.id));
+  const candidates: Candidate[] = [];
+  for (const a of eligible) {
+    const mine = load.get(a.id);
+    if ((mine?.get(entry.channel) ?? 0) >= capacityFor(a.capacity, entry.channel)) continue;
+    const total = mine ? [...mine.values()].reduce((s, n) => s + n, 0) : 0;
+    candidates.push({ agentId: a.id, lastOfferAt: a.lastOfferAt, load: total, capacity: totalCapacity(a.capacity) });
+  }
+  return r.strategy.rank(candidates);
+}
+
+/** True when an agent's languages include the case's (an agent with no languages listed is taken to speak Romanian). */
+export function speaks(languages: Language[] | null | undefined, language: Language): boolean {
+  return (languages?.length ? languages : ['ro']).includes(language);
+}

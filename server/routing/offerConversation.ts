@@ -1,0 +1,135 @@
+import { Op, UniqueConstraintError, literal } from 'sequelize';
+import { Agent, Conversation, Offer, QueueEntry } from '../../db/models';
+import { logger } from '../log';
+import { RoutingAbort, writeEvents } from './events';
+import { capacityFor, lockAgent, lockedLoad, rankCandidates, ROUTABLE_STATUSES, speaks } from './load';
+import type { RoutingRuntime } from './runtime';
+import { afterCommitQueues } from './syncQueueEntry';
+
+const log = logger('routing');
+
+/** The queue order: priority first (higher first), then the nearest due moment (none last), then arrival. */
+export const QUEUE_ORDER = [
+  ['priority', 'DESC'],
+  [literal('CASE WHEN dueAt IS NULL THEN 1 ELSE 0 END'), 'ASC'],
+  ['dueAt', 'ASC'],
+  ['id', 'ASC'],
+] as [unknown, string][] as never;
+
+export type OfferOutcome =
+  | { kind: 'offered'; offer: Offer }
+  /** The entry is no longer waiting (offered or taken elsewhere, closed): stop routing it. */
+  | { kind: 'gone' }
+  /** This agent cannot take it now (presence, capacity, queue, language changed since the candidate list). */
+  | { kind: 'agent_unfit' };
+
+/**
+ * Reserves a waiting case for one agent: in one transaction, the conversation and the agent are locked (in that
+ * order, everywhere), the agent re-checked (active, available, connected, serving the queue, speaking the
+ * language, room on the channel read under a shared lock), the entry moved `waiting → offered` by a conditional
+ * UPDATE whose affected-row count decides, and the offer inserted with `pendingKey` = the case (unique index: a
+ * second pending offer for the case cannot exist). The timeline row `offer.created` is written in the same
+ * transaction; `offer.changed` is published after commit.
+ */
+export async function offerToAgent(r: RoutingRuntime, entryId: number, agentId: number): Promise<OfferOutcome> {
+  const { ctx, settings } = r;
+  // Read outside the transaction: on MariaDB the first plain read fixes the snapshot, and it must come after the locks.
+  const head = await QueueEntry.findByPk(entryId, { attributes: ['conversationId'] });
+  if (!head) return { kind: 'gone' };
+  try {
+    return await ctx.db.transaction(async (t) => {
+      const conversation = await Conversation.findByPk(head.conversationId, { transaction: t, lock: t.LOCK.UPDATE });
+      if (!conversation || conversation.assigneeId !== null || !ROUTABLE_STATUSES.includes(conversation.status)) return { kind: 'gone' } as const;
+      const agent = await lockAgent(t, agentId);
+      if (!agent || !agent.active || agent.presence !== 'available' || agent.disconnected) return { kind: 'agent_unfit' } as const;
+      const entry = await QueueEntry.findByPk(entryId, { transaction: t });
+      if (!entry || entry.state !== 'waiting') return { kind: 'gone' } as const;
+      if (!speaks(agent.languages, entry.language)) return { kind: 'agent_unfit' } as const;
+      if (!agent.allDepartments) {
+        if (entry.departmentId === null) return { kind: 'agent_unfit' } as const;
+        const member = await ctx.db.sequelize.query(`SELECT 1 AS x FROM agent_departments WHERE agentId = :agentId AND departmentId = :departmentId`, {
+          replacements: { agentId, departmentId: entry.departmentId },
+          transaction: t,
+          plain: true,
+        });
+        if (!member) return { kind: 'agent_unfit' } as const;
+      }
+      if ((await lockedLoad(ctx.db, t, agentId, entry.channel)) >= capacityFor(agent.capacity, entry.channel)) return { kind: 'agent_unfit' } as const;
+
+      const now = new Date();
+      const [moved] = await QueueEntry.update({ state: 'offered' }, { where: { id: entryId, state: 'waiting' }, transaction: t });
+      if (moved !== 1) return { kind: 'gone' } as const;
+      let offer: Offer;
+      try {
+        offer = await Offer.create(
+          {
+            queueEntryId: entryId,
+            conversationId: entry.conversationId,
+            agentId,
+            channel: entry.channel,
+            state: 'pending',
+            pendingKey: entry.conversationId,
+            reason: null,
+            expiresAt: new Date(now.getTime() + settings.offerTimeoutMs),
+            answeredAt: null,
+          },
+          { transaction: t },
+        );
+      } catch (err) {
+        if (err instanceof UniqueConstraintError) throw new RoutingAbort('gone');
+        throw err;
+      }
+      await QueueEntry.update({ offerId: offer.id }, { where: { id: entryId }, transaction: t });
+      await Agent.update({ lastOfferAt: now }, { where: { id: agentId }, transaction: t });
+      const [eventId] = await writeEvents(t, [
+        { conversationId: entry.conversationId, type: 'offer.created', data: { offerId: offer.id, agentId, expiresAt: offer.expiresAt.toISOString() } },
+      ]);
+      t.afterCommit(() => {
+        ctx.events.emit('offer.changed', { offerId: offer.id, conversationId: entry.conversationId, agentId, eventId: eventId ?? null });
+        ctx.events.emit('agent.changed', { agentId });
+      });
+      afterCommitQueues(r, t, [entry.departmentId]);
+      return { kind: 'offered', offer } as const;
+    });
+  } catch (err) {
+    if (err instanceof RoutingAbort) return { kind: 'gone' };
+    throw err;
+  }
+}
+
+/** Offers a waiting entry to the best eligible agent, trying the next one when an agent turned out unfit. */
+export async function routeEntry(r: RoutingRuntime, entryId: number): Promise<Offer | null> {
+  const entry = await QueueEntry.findByPk(entryId);
+  if (!entry || entry.state !== 'waiting') return null;
+  const candidates = await rankCandidates(r, entry);
+  for (const c of candidates.slice(0, 10)) {
+    const outcome = await offerToAgent(r, entryId, c.agentId);
+    if (outcome.kind === 'offered') return outcome.offer;
+    if (outcome.kind === 'gone') return null;
+  }
+  return null;
+}
+
+/**
+ * Routes waiting entries in queue order while there are agents to take them. Returns how many offers were made.
+ * Safe to run in several processes at once: every offer is decided by conditional updates under row locks.
+ */
+export async function routeWaiting(r: RoutingRuntime, opts: { limit?: number; departmentIds?: (number | null)[] } = {}): Promise<number> {
+  const anyone = await Agent.count({ where: { [Op.and]: [{ active: true, presence: 'available' }, literal('disconnectedAt IS NULL')] } });
+  if (!anyone) return 0;
+  const where = opts.departmentIds?.length
+    ? { state: 'waiting' as const, [Op.or]: opts.departmentIds.map((departmentId) => ({ departmentId })) }
+    : { state: 'waiting' as const };
+  const waiting = await QueueEntry.findAll({ where, order: QUEUE_ORDER, limit: opts.limit ?? 50 });
+  let offered = 0;
+  let misses = 0;
+  for (const e of waiting) {
+    try {
+      if (await routeEntry(r, e.id)) offered++;
+      else if (++misses >= 20) break; // nobody left for the rest either, most likely
+    } catch (err) {
+      log.error({ err, entryId: e.id }, 'routing a waiting case failed; the sweeper retries');
+    }
+  }
+  return offered;
+}
