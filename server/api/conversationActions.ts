@@ -11,6 +11,9 @@ import { replyToConversation } from '../commands/replyToConversation';
 import { CategorySchema, DepartmentSchema, IdParamsSchema, JoinSchema, NoteSchema, parseRequest, ReplySchema, StatusSchema, TransferSchema } from '../commands/schemas';
 import { transfer } from '../commands/transfer';
 import type { AppContext } from '../context';
+import { Attachment, Conversation, Message } from '../../db/models';
+import { canSee } from '../auth/visibility';
+import { notFound } from '../errors';
 
 /**
  * The agents' write commands on a case, under /api/v1/conversations/:id/… Each route validates, builds the
@@ -68,6 +71,30 @@ export function conversationActionsRouter(ctx: AppContext): Router {
     const body = parseRequest(JoinSchema, req.body);
     const r = await joinConversations(ctx, await actorOf(req.agent!), { conversationId: id, duplicateIds: body.duplicateIds });
     res.json({ conversation: presentCaseState(r.conversation), joined: r.joined.map(presentCaseState) });
+  });
+
+  /**
+   * A file of a message on a case the agent may see (letter pages, photos, email attachments). Served with
+   * its sniffed type, never executed: a sandboxing CSP and nosniff; only images, audio and PDF inline.
+   */
+  router.get('/:id/attachments/:attachmentId', async (req, res) => {
+    const { id } = parseRequest(IdParamsSchema, req.params);
+    const { id: attachmentId } = parseRequest(IdParamsSchema, { id: req.params.attachmentId });
+    const scope = (await actorOf(req.agent!)).scope;
+    const conversation = await Conversation.findByPk(id);
+    if (!conversation || !canSee(scope, conversation)) throw notFound('The case');
+    const attachment = await Attachment.findByPk(attachmentId, { include: [{ model: Message, as: 'message', attributes: ['conversationId'] }] });
+    const owner = (attachment as (Attachment & { message?: Message }) | null)?.message;
+    if (!attachment || owner?.conversationId !== conversation.id) throw notFound('The attachment');
+    const inline = /^(image\/(png|jpeg|gif|webp)|audio\/|application\/pdf$)/.test(attachment.contentType);
+    res.set({
+      'Content-Type': attachment.contentType,
+      'Content-Disposition': `${inline ? 'inline' : 'attachment'}; filename*=UTF-8''${encodeURIComponent(attachment.filename)}`,
+      'X-Content-Type-Options': 'nosniff',
+      'Content-Security-Policy': "sandbox; default-src 'none'; img-src 'self'; media-src 'self'",
+      'Cache-Control': 'private, max-age=3600',
+    });
+    res.send(await ctx.blobs.get(attachment.sha256));
   });
 
   return router;
