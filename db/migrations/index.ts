@@ -3,6 +3,7 @@ import type { MigrationFn } from 'umzug';
 import * as initial from './202611240001-initial';
 import * as email from './202611242001-email';
 import * as phone from './202611244001-phone';
+import * as phoneAgentIndex from './202611244002-phone-agent-index';
 import * as slaCalendar from './202611246001-sla-calendar';
 import * as portalRatings from './202611243001-portal-ratings';
 import * as cannedResponses from './202611241101-canned-responses';
@@ -20,6 +21,7 @@ export interface MigrationModule {
 export const MIGRATIONS: [name: string, migration: MigrationModule][] = [
   ['202611240001-initial', initial],
   ['202611244001-phone', phone],
+  ['202611244002-phone-agent-index', phoneAgentIndex],
   ['202611246001-sla-calendar', slaCalendar],
   ['202611243001-portal-ratings', portalRatings],
   ['202611241101-canned-responses', cannedResponses],

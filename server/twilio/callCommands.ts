@@ -26,12 +26,18 @@ export interface CallScope {
 
 /**
  * The first webhook of a call: the call becomes a message of kind call (channel voice, externalId CallSid) in
- * the caller's conversation through ingest — one transaction, so Twilio gets its answer after one commit. The
- * call's routing row is created by the first command that needs it (menu choice, voicemail, status callback).
- * A replay finds the message and changes nothing.
+ * the caller's conversation through ingest, then its routing row is created with a `call.started` event and a
+ * `conversation.changed` after commit — so the routing engine, which leaves live calls to this module, sees the
+ * call as live at once. A replay finds both and changes nothing.
  */
 export async function startCall(ctx: AppContext, p: VoiceParams): Promise<{ messageId: number; conversationId: number; duplicate: boolean }> {
   const result = await ingestContact(ctx, voiceCallContact(p));
+  if (!result.duplicate || !(await PhoneCall.count({ where: { callSid: p.CallSid } }))) {
+    await changeCall(ctx, { callSid: p.CallSid }, { kind: 'call.start', key: p.CallSid }, async () => ({
+      events: [{ type: 'call.started', data: { direction: p.Direction ?? 'inbound' } }],
+      result: true,
+    }));
+  }
   return { messageId: result.message.id, conversationId: result.conversation.id, duplicate: result.duplicate };
 }
 

@@ -43,17 +43,12 @@ export async function offerWaitingCall(ctx: AppContext, callId: number): Promise
     for (const candidate of candidates) {
       const agent = await Agent.findByPk(candidate.id, { transaction, lock: transaction.LOCK.UPDATE });
       if (!agent || agent.presence !== 'available' || !agent.active) continue;
-      const busy = await PhoneCall.count({
-        where: {
-          id: { [Op.ne]: call.id },
-          [Op.or]: [
-            { routingState: 'offered', offeredAgentId: agent.id },
-            { routingState: { [Op.in]: ['bridging', 'bridged'] }, agentId: agent.id },
-          ],
-        },
-        transaction,
-      });
-      if (busy) continue;
+      // Locking reads: on MariaDB a plain read would use the snapshot taken before the agent lock was granted
+      // and miss an offer another process committed meanwhile. Both reads use an index on the agent column.
+      const offered = await PhoneCall.findAll({ where: { offeredAgentId: agent.id, routingState: 'offered', id: { [Op.ne]: call.id } }, attributes: ['id'], transaction, lock: transaction.LOCK.SHARE });
+      if (offered.length) continue;
+      const holding = await PhoneCall.findAll({ where: { agentId: agent.id, routingState: { [Op.in]: ['bridging', 'bridged'] }, id: { [Op.ne]: call.id } }, attributes: ['id'], transaction, lock: transaction.LOCK.SHARE });
+      if (holding.length) continue;
       const now = phoneClock.now();
       call.routingState = 'offered';
       call.offeredAgentId = agent.id;

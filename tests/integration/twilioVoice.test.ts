@@ -1,7 +1,7 @@
-import { Conversation, Message, PhoneCall, TwilioWebhookReceipt } from '../../db/models';
+import { Agent, Conversation, Message, PhoneCall, TwilioWebhookReceipt } from '../../db/models';
 import { bucharestDate } from '../../server/calendar/dates';
 import { legalDeadline } from '../../server/calendar/legalDeadline';
-import { acceptCall, declineCall, OFFER_TIMEOUT_MS, expireOffer } from '../../server/twilio/callRouting';
+import { acceptCall, declineCall, OFFER_TIMEOUT_MS, expireOffer, offerWaitingCall } from '../../server/twilio/callRouting';
 import { convertCallToWrittenRequest } from '../../server/twilio/convertCall';
 import { phoneClock } from '../../server/twilio/officeHours';
 import { callParams, signedPost, simulateCall, simulateVoicemail, twilioSid } from '../../scripts/twilio-simulator';
@@ -62,7 +62,7 @@ describe.each(DIALECTS)('Twilio voice on %s', (dialect) => {
       const params = callParams(f.target, call, { CallStatus: 'ringing' });
       for (let i = 0; i < 3; i++) expect((await signedPost(f.target, '/twilio/voice', params)).status).toBe(200);
       expect(await Message.count({ where: { channel: 'voice', externalId: call.callSid } })).toBe(1);
-      // The routing row is made by the first command that needs it, once, however often it is replayed.
+      expect(await PhoneCall.count({ where: { callSid: call.callSid } })).toBe(1);
       const choice = callParams(f.target, call, { Digits: '1' });
       for (let i = 0; i < 2; i++) expect((await signedPost(f.target, '/twilio/voice/menu?lang=ro&attempt=1', choice)).status).toBe(200);
       expect(await PhoneCall.count({ where: { callSid: call.callSid } })).toBe(1);
@@ -325,6 +325,25 @@ describe.each(DIALECTS)('Twilio voice on %s', (dialect) => {
       await expect(acceptCall(f.t.ctx, call.id, agent.id, 'softphone', IN_HOURS)).rejects.toMatchObject({ code: 'twilio_bridge_failed' });
       expect(await PhoneCall.findByPk(call.id)).toMatchObject({ routingState: 'queued', agentId: null });
       expect(await eventTypes(call.conversationId)).toContain('call.bridge_failed');
+      await agent.update({ presence: 'offline' });
+    });
+  });
+
+  describe('offers under concurrency', () => {
+    it('never gives one agent two calls, and never offers one call to two agents', async () => {
+      await Agent.update({ presence: 'offline' }, { where: {} });
+      const agent = await availableAgent({ departmentCode: 'taxe' });
+      const calls = await Promise.all(Array.from({ length: 4 }, (_, i) => simulateCall(f.target, { from: `+4072100030${i}`, to: OUR_NUMBER, digits: '1' })));
+      const rows = await waitFor(async () => {
+        const r = await PhoneCall.findAll({ where: { callSid: calls.map((c) => c.callSid) } });
+        return r.length === 4 && r.every((c) => c.routingState === 'queued' || c.routingState === 'offered') ? r : null;
+      }, 'the four calls in the queue');
+      // Offers race from every webhook and wait-URL turn; let them all run, then try once more from each call.
+      await Promise.all(rows.map((c) => offerWaitingCall(f.t.ctx, c.id)));
+      await f.t.ctx.events.drain();
+      const fresh = await PhoneCall.findAll({ where: { callSid: calls.map((c) => c.callSid) } });
+      expect(fresh.filter((c) => c.routingState === 'offered').map((c) => c.offeredAgentId)).toEqual([agent.id]);
+      expect(fresh.filter((c) => c.routingState === 'queued')).toHaveLength(3);
       await agent.update({ presence: 'offline' });
     });
   });
