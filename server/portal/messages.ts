@@ -68,7 +68,7 @@ const ro = {
   doneLinkHint: 'Păstrați acest link: oricine îl are poate vedea stadiul cererii. Nu îl publicați.',
   doneSent: 'Vă trimitem numărul și linkul și pe e-mail sau prin SMS, dacă ați lăsat o adresă sau un telefon.',
   doneAnonymous: 'Sesizarea a fost înregistrată ca anonimă: o lucrăm, dar nu vă putem trimite răspunsul. Urmăriți-o cu linkul de mai sus.',
-  doneDuplicate: 'Această cerere fusese deja trimisă; acesta este numărul ei. Linkul de urmărire a fost reînnoit.',
+  doneDuplicate: 'Această cerere fusese deja trimisă; acestea sunt numărul și linkul ei de urmărire.',
   openTracking: 'Deschide pagina de urmărire',
 
   trackTitle: (n: string) => `Cererea nr. ${n}`,
@@ -230,7 +230,7 @@ const en: Messages = {
   doneLinkHint: 'Keep this link: anyone who has it can see the status of your request. Do not publish it.',
   doneSent: 'We also send the number and the link by email or SMS if you gave an address or a phone number.',
   doneAnonymous: 'The report was registered as anonymous: we will work on it, but we cannot send you the answer. Follow it with the link above.',
-  doneDuplicate: 'This request had already been sent; this is its number. The tracking link has been renewed.',
+  doneDuplicate: 'This request had already been sent; these are its number and tracking link.',
   openTracking: 'Open the tracking page',
 
   trackTitle: (n) => `Request no. ${n}`,

@@ -119,13 +119,13 @@ export async function submitRequest(ctx: AppContext, language: Language, form: P
   };
   try {
     const result = await ingestContact(ctx, portalSubmissionToContact(submission));
-    // The plain token exists only now; a double submit gets a fresh one (the first page may never have arrived).
+    // The same link on every call: a double submit (the first page may never have arrived) shows it again.
     const { url } = await issueTrackingToken(ctx, result.conversation.id);
     log.info({ conversationId: result.conversation.id, duplicate: result.duplicate, photos: photos.length }, 'portal request registered');
     return {
       ok: true,
       registrationNumber: result.conversation.registrationNumber,
-      trackingUrl: language === 'en' && !url.includes('/en/t/') ? url.replace('/t/', '/en/t/') : url,
+      trackingUrl: url,
       anonymous: result.conversation.anonymous,
       duplicate: result.duplicate,
       legalDueDate: result.conversation.legalDueDate,

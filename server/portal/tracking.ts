@@ -84,7 +84,10 @@ export async function publicCaseView(conversation: Conversation, language: Langu
       case 'conversation.status_changed': {
         const to = String(e.data.to ?? '') as ConversationStatus;
         if (!to) break;
-        timeline.push({ ...base, kind: 'status', status: to, resolution: (e.data.resolution as Resolution | undefined) ?? null });
+        // The agent's reason is public like the change itself (the status command says so); the reopening a
+        // citizen's own message caused carries a code, not words.
+        const reason = typeof e.data.reason === 'string' && e.data.reason !== 'citizen_replied' ? e.data.reason : undefined;
+        timeline.push({ ...base, kind: 'status', status: to, resolution: (e.data.resolution as Resolution | undefined) ?? null, text: reason });
         break;
       }
       case 'message.queued': {

@@ -1,4 +1,4 @@
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
+import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { Transaction } from 'sequelize';
 import { Conversation } from '../../db/models';
 import type { AppContext } from '../context';
@@ -15,15 +15,37 @@ export function trackingUrl(ctx: AppContext, registrationNumber: string, token: 
 }
 
 /**
- * Issues a new secret tracking token for a case (replacing any earlier one) and returns it with its link.
- * Only the hash is stored; the plain token is shown once to the citizen and sent in the acknowledgement.
+ * The case's tracking token and link. The token is derived from SESSION_SECRET and the case (an HMAC of its id
+ * and registration time), so every caller in every process gets the same one: the portal's confirmation page
+ * and the acknowledgement email show the same link, whichever runs first. Only its hash is stored. After a
+ * rotation (rotateTrackingToken) the derived token is revoked, so each call then hands out a fresh random one.
  */
 export async function issueTrackingToken(ctx: AppContext, conversationId: number, transaction?: Transaction): Promise<{ token: string; url: string }> {
+  const conversation = await Conversation.findByPk(conversationId, { transaction, rejectOnEmpty: true });
+  const token = derivedToken(ctx, conversation);
+  const hash = hashTrackingToken(token);
+  if (conversation.portalTokenHash === null) {
+    conversation.portalTokenHash = hash;
+    await conversation.save({ transaction, fields: ['portalTokenHash'] });
+  } else if (conversation.portalTokenHash !== hash) {
+    // Rotated earlier: the derived token no longer opens the case, so hand out a fresh random one.
+    return rotateTrackingToken(ctx, conversationId, transaction);
+  }
+  return { token, url: trackingUrl(ctx, conversation.registrationNumber, token, conversation.language) };
+}
+
+/** Replaces the case's token with a new random one (a leaked link): earlier links stop working. */
+export async function rotateTrackingToken(ctx: AppContext, conversationId: number, transaction?: Transaction): Promise<{ token: string; url: string }> {
   const token = randomBytes(24).toString('base64url');
   const conversation = await Conversation.findByPk(conversationId, { transaction, rejectOnEmpty: true });
   conversation.portalTokenHash = hashTrackingToken(token);
   await conversation.save({ transaction, fields: ['portalTokenHash'] });
   return { token, url: trackingUrl(ctx, conversation.registrationNumber, token, conversation.language) };
+}
+
+function derivedToken(ctx: AppContext, c: Pick<Conversation, 'id' | 'registeredAt'>): string {
+  // 24 bytes like the random tokens: 32 base64url characters.
+  return createHmac('sha256', ctx.config.SESSION_SECRET).update(`track:${c.id}:${c.registeredAt.getTime()}`).digest().subarray(0, 24).toString('base64url');
 }
 
 /** True when `token` opens the case; compared in constant time. A missing hash never matches. */

@@ -5,6 +5,7 @@ import { Attachment, Conversation, ConversationEvent, Message, Rating } from '..
 import { createApp } from '../../server/app';
 import { createOutboundMessage } from '../../server/outbound/createOutboundMessage';
 import { PORTAL_LIMITS } from '../../server/portal/portalRouter';
+import { issueTrackingToken, rotateTrackingToken, trackingTokenMatches } from '../../server/portal/trackingToken';
 import { createTestContext, type TestContext } from '../helpers/context';
 import { category } from '../helpers/factories';
 import { jpegPhoto, resolveCase, submissionId } from '../helpers/portal';
@@ -170,7 +171,7 @@ describe.each(DIALECTS)('citizen portal on %s', (dialect) => {
     expect(page.text).toContain(`Cererea nr. ${number}`);
   });
 
-  test('a double submit of one form makes one case; the page shows it again with a renewed link', async () => {
+  test('a double submit of one form makes one case; the page shows the same number and link again', async () => {
     const fields = pothole();
     const first = await submit(fields);
     expect(first.status).toBe(201);
@@ -180,9 +181,9 @@ describe.each(DIALECTS)('citizen portal on %s', (dialect) => {
     expect(second.text).toContain('fusese deja trimisă');
     expect(await counts()).toEqual(before);
     expect(/id="registration-number">([^<]+)</.exec(second.text)![1]).toBe(/id="registration-number">([^<]+)</.exec(first.text)![1]);
-    // The renewed link works; the first one no longer does.
+    // The same link both times, and it works.
+    expect(trackingPath(second.text)).toBe(trackingPath(first.text));
     expect((await request(app).get(trackingPath(second.text)).set('X-Forwarded-For', nextIp())).status).toBe(200);
-    expect((await request(app).get(trackingPath(first.text)).set('X-Forwarded-For', nextIp())).status).toBe(404);
   });
 
   test('an identified petition gets the 30-day legal deadline; English tracking link for an English form', async () => {
@@ -203,6 +204,24 @@ describe.each(DIALECTS)('citizen portal on %s', (dialect) => {
     expect(page.text).toContain('Legal deadline for the answer');
     expect(page.text).not.toContain('ana.ionescu@exemplu.ro');
     expect(page.text).not.toContain('Ana Ionescu');
+  });
+
+  test('tracking tokens: the same from every caller, stored hashed; rotation revokes the old link', async () => {
+    const r = await submit(pothole());
+    const number = /id="registration-number">(\d+\/\d{4})</.exec(r.text)![1]!;
+    const c = (await Conversation.findOne({ where: { registrationNumber: number } }))!;
+    const a = await issueTrackingToken(t.ctx, c.id);
+    const b = await issueTrackingToken(t.ctx, c.id);
+    expect(a.token).toBe(b.token);
+    expect(a.url).toBe(`http://portal.test${trackingPath(r.text)}`);
+    const stored = (await Conversation.findByPk(c.id))!;
+    expect(stored.portalTokenHash).not.toContain(a.token);
+    expect(trackingTokenMatches(stored, a.token)).toBe(true);
+    const rotated = await rotateTrackingToken(t.ctx, c.id);
+    const after = (await Conversation.findByPk(c.id))!;
+    expect(trackingTokenMatches(after, a.token)).toBe(false);
+    expect(trackingTokenMatches(after, rotated.token)).toBe(true);
+    expect((await request(app).get(trackingPath(r.text)).set('X-Forwarded-For', nextIp())).status).toBe(404);
   });
 
   test('contact data without consent is refused next to the consent box', async () => {

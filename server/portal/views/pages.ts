@@ -28,7 +28,7 @@ function entryText(language: Language, e: PublicTimelineEntry): SafeHtml {
     case 'created':
       return html`${t.evCreated}`;
     case 'status':
-      return html`${t.evStatus(t.statuses[e.status!])}${e.resolution ? html` ${t.resolutions[e.resolution]}.` : ''}`;
+      return html`${t.evStatus(t.statuses[e.status!])}${e.resolution ? html` ${t.resolutions[e.resolution]}.` : ''}${e.text ? html`<p class="reason">${e.text}</p>` : ''}`;
     case 'citizen_message':
       return html`${t.evCitizenMessage(e.photos ?? 0)}`;
     case 'reply':
