@@ -154,4 +154,27 @@ describe('citizen portal in a real browser (Chromium)', () => {
     expect(await page.inputValue('#description')).toBe('<script>window.pwned=1</script> pothole');
     await context.close();
   });
+  test('accessibility basics: every control has a label, the skip link comes first, the language switch keeps the page', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    for (const path of ['/', '/en/', '/harta']) {
+      await page.goto(`${base}${path}`);
+      const unlabelled = await page.evaluate(() =>
+        [...document.querySelectorAll('input, select, textarea')]
+          .filter((el) => (el as HTMLInputElement).type !== 'hidden' && !el.closest('[aria-hidden="true"]'))
+          .filter((el) => !(el as HTMLInputElement).labels?.length)
+          .map((el) => el.id || el.getAttribute('name')),
+      );
+      expect(unlabelled).toEqual([]);
+    }
+    await page.goto(`${base}/`);
+    await page.keyboard.press('Tab');
+    expect(await page.evaluate(() => document.activeElement?.className)).toBe('skip');
+    await page.click('a[hreflang="en"]');
+    expect(await page.getAttribute('html', 'lang')).toBe('en');
+    await page.goto(`${base}/harta`);
+    await page.click('a[hreflang="en"]');
+    expect(page.url()).toBe(`${base}/en/map`);
+    await context.close();
+  });
 });
