@@ -62,7 +62,7 @@ export async function searchConversations(actor: Actor, rawQuery: string, limit 
     add(await casesOfCitizens(ids.map((i) => i.citizenId)), 'email');
   }
 
-  if (q.length >= 3 && !reg) {
+  if (q.length >= 3 && !reg?.[2]) {
     const like = contains(q);
     const citizens = await Citizen.findAll({ where: { name: { [Op.like]: like } }, attributes: ['id'], limit: MAX_IDS });
     add(await casesOfCitizens(citizens.map((c) => c.id)), 'name');
