@@ -6,6 +6,7 @@ import { AppError, conflict, notFound } from '../errors';
 import { logger } from '../log';
 import { changeCall, patchMetadata, type CallEvent } from './callCommands';
 import { phoneClock } from './officeHours';
+import { claimReceipt } from './receipts';
 import { twilioRest } from './rest';
 
 const log = logger('twilio.routing');
@@ -157,15 +158,23 @@ export async function markBridging(ctx: AppContext, callId: number, agentId: num
 }
 
 /** The `<Dial>` to the agent ended: answered (with its duration) or not, in which case the caller is queued again. */
-export async function applyDialResult(ctx: AppContext, callId: number, agentId: number, dialStatus: string, dialDuration?: number): Promise<'answered' | 'requeue' | 'ignored'> {
-  const outcome = await changeCall(ctx, { id: callId }, { kind: 'call.dial', key: `${callId}:${agentId}:${dialStatus}` }, async ({ call, message }) => {
-    if (call.agentId !== agentId) return null;
+export async function applyDialResult(ctx: AppContext, callId: number, agentId: number, device: AgentDevice, dialStatus: string, dialDuration?: number): Promise<'answered' | 'fallback' | 'requeue' | 'ignored'> {
+  const fallbackPhone = await AgentPhone.findOne({ where: { agentId } });
+  const outcome = await changeCall(ctx, { id: callId }, null, async ({ call, message, transaction }) => {
+    // The action URL names the device it dialled: a late or replayed result of an earlier attempt changes nothing.
+    if (call.agentId !== agentId || call.agentDevice !== device || call.routingState === 'ended') return null;
+    if (!(await claimReceipt('call.dial', `${callId}:${agentId}:${device}:${dialStatus}`, transaction))) return null;
     if (dialStatus === 'completed' || dialStatus === 'answered') {
       const now = phoneClock.now();
       call.routingState = 'bridged';
       call.bridgedAt = call.bridgedAt ?? now;
       patchMetadata(message, { answeredBy: { agentId: call.agentId, device: call.agentDevice }, talkSeconds: dialDuration ?? null });
       return { events: [{ type: 'call.answered', actorType: 'agent', actorId: call.agentId, data: { agentId: call.agentId, device: call.agentDevice, talkSeconds: dialDuration ?? null } }], result: 'answered' as const };
+    }
+    // The softphone did not answer (browser closed, no microphone): ring the agent's phone before giving up.
+    if (call.agentDevice === 'softphone' && fallbackPhone) {
+      call.agentDevice = 'phone';
+      return { events: [{ type: 'call.fallback_to_phone', data: { agentId, dialStatus } }], result: 'fallback' as const };
     }
     call.routingState = 'queued';
     call.declinedAgentIds = [...(call.declinedAgentIds ?? []), agentId];

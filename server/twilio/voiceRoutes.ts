@@ -133,12 +133,12 @@ export function voiceRouter(ctx: AppContext): Router {
     const fresh = marked ?? (await PhoneCall.findByPk(call.id, { rejectOnEmpty: true }));
     const lang = fresh.language;
     if (fresh.agentId !== agentId) return twiml(res, requeueTwiml(lang, fresh.queueName ?? 'operator'));
-    const action = `/twilio/voice/bridge-result?callId=${fresh.id}&agentId=${agentId}`;
+    const action = (device: string) => `/twilio/voice/bridge-result?callId=${fresh.id}&agentId=${agentId}&device=${device}`;
     if (fresh.agentDevice === 'phone') {
       const phone = await AgentPhone.findOne({ where: { agentId } });
-      if (phone && ctx.config.TWILIO_PHONE_NUMBER) return twiml(res, bridgeTwiml(lang, { number: phone.phoneNumber, callerId: ctx.config.TWILIO_PHONE_NUMBER }, action));
+      if (phone && ctx.config.TWILIO_PHONE_NUMBER) return twiml(res, bridgeTwiml(lang, { number: phone.phoneNumber, callerId: ctx.config.TWILIO_PHONE_NUMBER }, action('phone')));
     }
-    twiml(res, bridgeTwiml(lang, { client: `agent-${agentId}` }, action));
+    twiml(res, bridgeTwiml(lang, { client: `agent-${agentId}` }, action('softphone')));
   });
 
   // 5. The <Dial> to the agent ended: after a conversation the call is over; unanswered, back to the queue.
@@ -147,9 +147,16 @@ export function voiceRouter(ctx: AppContext): Router {
     const callId = positiveInt(req.query.callId);
     const agentId = positiveInt(req.query.agentId);
     if (!callId || !agentId) throw validationError('callId', 'is required');
-    const outcome = await applyDialResult(ctx, callId, agentId, String(body.DialCallStatus ?? ''), body.DialCallDuration ? Number(body.DialCallDuration) : undefined);
+    const device = req.query.device === 'phone' ? 'phone' : 'softphone';
+    const outcome = await applyDialResult(ctx, callId, agentId, device, String(body.DialCallStatus ?? ''), body.DialCallDuration ? Number(body.DialCallDuration) : undefined);
     const call = await PhoneCall.findByPk(callId);
-    if (outcome === 'requeue' && call) {
+    if (outcome === 'fallback' && call) {
+      const phone = await AgentPhone.findOne({ where: { agentId } });
+      if (phone && ctx.config.TWILIO_PHONE_NUMBER) {
+        return twiml(res, bridgeTwiml(call.language, { number: phone.phoneNumber, callerId: ctx.config.TWILIO_PHONE_NUMBER }, `/twilio/voice/bridge-result?callId=${callId}&agentId=${agentId}&device=phone`));
+      }
+    }
+    if ((outcome === 'requeue' || outcome === 'fallback') && call) {
       offerSoon(ctx, call.id);
       return twiml(res, requeueTwiml(call.language, call.queueName ?? 'operator'));
     }

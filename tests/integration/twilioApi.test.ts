@@ -116,6 +116,33 @@ describe.each(DIALECTS)('phone API on %s', (dialect) => {
     expect(again.status).toBe(409);
   });
 
+  it('rings the agent’s phone when the softphone does not answer, then puts the caller back in the queue', async () => {
+    const { agent, client, csrf } = await signIn('agent');
+    await Agent.update({ presence: 'offline' }, { where: {} });
+    await Agent.update({ presence: 'available' }, { where: { id: agent.id } });
+    await client.put('/api/v1/phone/me/number').set('x-csrf-token', csrf).send({ phoneNumber: '+40722000444' });
+    const sim = await simulateCall(f.target, { from: '+40721000203', to: OUR_NUMBER, digits: '0' });
+    const call = await waitFor(async () => {
+      const c = await PhoneCall.findOne({ where: { callSid: sim.callSid } });
+      return c?.routingState === 'offered' ? c : null;
+    }, 'the offer');
+    expect((await client.post(`/api/v1/phone/calls/${call.id}/accept`).set('x-csrf-token', csrf).send({})).status).toBe(200);
+    const leg = callParams(f.target, { callSid: sim.callSid, from: '+40721000203', to: OUR_NUMBER }, { CallStatus: 'in-progress' });
+    await signedPost(f.target, `/twilio/voice/bridge?callId=${call.id}&agentId=${agent.id}`, leg);
+    const resultPath = `/twilio/voice/bridge-result?callId=${call.id}&agentId=${agent.id}&device=softphone`;
+    const fallback = parseTwiml((await signedPost(f.target, resultPath, { ...leg, DialCallStatus: 'no-answer' })).body);
+    const dial = elements(fallback, 'Dial')[0]!;
+    expect(text(elements(dial, 'Number')[0]!)).toBe('+40722000444');
+    expect(dial.attribs.action).toBe(`/twilio/voice/bridge-result?callId=${call.id}&agentId=${agent.id}&device=phone`);
+    // Twilio retries the softphone's Dial action: nothing changes.
+    await signedPost(f.target, resultPath, { ...leg, DialCallStatus: 'no-answer' });
+    expect(await PhoneCall.findByPk(call.id)).toMatchObject({ routingState: 'bridging', agentDevice: 'phone' });
+    const requeue = parseTwiml((await signedPost(f.target, dial.attribs.action!, { ...leg, DialCallStatus: 'busy' })).body);
+    expect(text(elements(requeue, 'Enqueue')[0]!)).toBe('operator');
+    expect(await PhoneCall.findByPk(call.id)).toMatchObject({ routingState: 'queued', agentId: null });
+    await Agent.update({ presence: 'offline' }, { where: { id: agent.id } });
+  });
+
   it('turns a call into a written request over HTTP, refusing one without an address for the answer', async () => {
     const { client, csrf } = await signIn('agent');
     const sim = await simulateCall(f.target, { from: '+40721000202', to: OUR_NUMBER });

@@ -270,10 +270,10 @@ describe.each(DIALECTS)('Twilio voice on %s', (dialect) => {
       const bridgePath = `/twilio/voice/bridge?callId=${call.id}&agentId=${agent.id}`;
       const bridge = parseTwiml((await signedPost(f.target, bridgePath, callParams(f.target, { callSid: sim.callSid, from: '+40721000010', to: OUR_NUMBER }, { CallStatus: 'in-progress', QueueResult: 'bridged' }))).body);
       const dial = elements(bridge, 'Dial')[0]!;
-      expect(dial.attribs).toMatchObject({ action: `/twilio/voice/bridge-result?callId=${call.id}&agentId=${agent.id}`, answerOnBridge: 'true' });
+      expect(dial.attribs).toMatchObject({ action: `/twilio/voice/bridge-result?callId=${call.id}&agentId=${agent.id}&device=softphone`, answerOnBridge: 'true' });
       expect(text(elements(dial, 'Client')[0]!)).toBe(`agent-${agent.id}`);
 
-      const result = await signedPost(f.target, `/twilio/voice/bridge-result?callId=${call.id}&agentId=${agent.id}`, callParams(f.target, { callSid: sim.callSid, from: '+40721000010', to: OUR_NUMBER }, { DialCallStatus: 'completed', DialCallDuration: '95', DialCallSid: twilioSid('CA') }));
+      const result = await signedPost(f.target, `/twilio/voice/bridge-result?callId=${call.id}&agentId=${agent.id}&device=softphone`, callParams(f.target, { callSid: sim.callSid, from: '+40721000010', to: OUR_NUMBER }, { DialCallStatus: 'completed', DialCallDuration: '95', DialCallSid: twilioSid('CA') }));
       expect(verbs(parseTwiml(result.body))).toEqual(['Hangup']);
       const fresh = await PhoneCall.findByPk(call.id, { rejectOnEmpty: true });
       expect(fresh).toMatchObject({ routingState: 'bridged', agentId: agent.id, agentDevice: 'softphone' });
