@@ -1,4 +1,4 @@
-import { Op, type WhereOptions } from 'sequelize';
+import { Op, QueryTypes, type WhereOptions } from 'sequelize';
 import { Category, Citizen, Conversation, Department, Message } from '../../db/models';
 import { OPEN_STATUSES, type ConversationStatus } from '../../db/models/Conversation';
 
@@ -97,4 +97,24 @@ export function redactPersonalData(text: string, citizenName: string | null): st
     }
   }
   return out.trim().slice(0, 4000);
+}
+
+/**
+ * How many public cases each location-based category has, open and closed, since `from` — counted in the
+ * database, so the map's numbers stay right however many cases there are (the list itself is capped).
+ */
+export async function countPublicRequests(from: Date, categoryIds?: number[]): Promise<Map<number, { open: number; closed: number }>> {
+  const categories = await Category.findAll({ where: { locationBased: true }, attributes: ['id'] });
+  const ids = categories.map((c) => c.id).filter((id) => !categoryIds || categoryIds.includes(id));
+  const out = new Map<number, { open: number; closed: number }>(ids.map((id) => [id, { open: 0, closed: 0 }]));
+  if (!ids.length) return out;
+  const rows = await Conversation.sequelize!.query<{ categoryId: number; status: ConversationStatus; n: number }>(
+    'SELECT categoryId, status, COUNT(*) AS n FROM conversations WHERE categoryId IN (:ids) AND status <> :spam AND registeredAt >= :from GROUP BY categoryId, status',
+    { replacements: { ids, spam: 'spam', from }, type: QueryTypes.SELECT },
+  );
+  for (const r of rows) {
+    const entry = out.get(Number(r.categoryId));
+    if (entry) entry[publicStatus(r.status)] += Number(r.n);
+  }
+  return out;
 }

@@ -6,7 +6,7 @@ import { Category, Conversation } from '../../db/models';
 import type { ConversationStatus } from '../../db/models/Conversation';
 import { AppError } from '../errors';
 import type { AppContext } from '../context';
-import { findPublicRequests, publicStatus, serviceRequestId } from '../open311/publicRequests';
+import { countPublicRequests, findPublicRequests, publicStatus, serviceRequestId } from '../open311/publicRequests';
 import { addInformation } from './addInformation';
 import { messages } from './messages';
 import { FormParseError, parseForm, type ParsedForm } from './multipart';
@@ -161,11 +161,13 @@ export function portalRouter(ctx: AppContext): Router {
         from: new Date(Date.now() - NINETY_DAYS_MS),
         limit: 1000,
       });
+      const tally = await countPublicRequests(new Date(Date.now() - NINETY_DAYS_MS), rows.map((c) => c.id));
+      const idOf = new Map(rows.map((c) => [c.code, c.id]));
       const counts = categories
         .filter((c) => !category || c.code === category)
         .map((c) => {
-          const mine = requests.filter((r) => r.category.code === c.code);
-          return { code: c.code, name: c.name, open: mine.filter((r) => publicStatus(r.conversation.status) === 'open').length, closed: mine.filter((r) => publicStatus(r.conversation.status) === 'closed').length };
+          const n = tally.get(idOf.get(c.code) ?? -1) ?? { open: 0, closed: 0 };
+          return { code: c.code, name: c.name, open: status === 'closed' ? 0 : n.open, closed: status === 'open' ? 0 : n.closed };
         });
       const name = (r: (typeof requests)[number]) => (language === 'en' ? r.category.nameEn : r.category.nameRo);
       sendHtml(

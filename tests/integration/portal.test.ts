@@ -350,6 +350,13 @@ describe.each(DIALECTS)('citizen portal on %s', (dialect) => {
     expect(r.text).not.toContain('@exemplu.ro');
     expect(r.text).not.toContain('Ana Ionescu');
     const points = JSON.parse(/<script type="application\/json" id="map-points">([^<]*)<\/script>/.exec(r.text)![1]!);
+    // The counts come from the database and agree with the cases there.
+    const open = Number(/id="total-open">(\d+)</.exec(r.text)![1]);
+    const closedCount = Number(/id="total-closed">(\d+)</.exec(r.text)![1]);
+    const pothole = (await category('drumuri-gropi')).id;
+    expect(open).toBe(await Conversation.count({ where: { categoryId: pothole, status: ['new', 'open', 'pending_citizen', 'pending_department'] } }));
+    expect(closedCount).toBe(await Conversation.count({ where: { categoryId: pothole, status: ['resolved', 'closed', 'joined', 'filed_away'] } }));
+    expect(open).toBeGreaterThan(0);
     expect(points.length).toBeGreaterThan(0);
     expect(Object.keys(points[0]).sort()).toEqual(['category', 'id', 'lat', 'lng', 'status']);
     const closed = await request(app).get('/harta?status=closed&category=drumuri-gropi').set('X-Forwarded-For', nextIp());
