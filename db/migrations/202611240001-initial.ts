@@ -14,6 +14,8 @@ const date = (allowNull = true) => ({ type: DataTypes.DATE(3), allowNull });
 
 /** The conversation database: citizens, cases, messages, timeline, agents, the register, API keys, sessions. */
 export const up: MigrationFn<QueryInterface> = async ({ context: qi }) => {
+  // LONGTEXT on MySQL/MariaDB (TEXT stops at 64 KB); SQLite's TEXT has no limit and takes no length.
+  const longText = qi.sequelize.getDialect() === 'mysql' ? DataTypes.TEXT('long') : DataTypes.TEXT;
   await qi.createTable('departments', {
     id,
     code: { type: DataTypes.STRING(64), allowNull: false, unique: true },
@@ -154,9 +156,9 @@ export const up: MigrationFn<QueryInterface> = async ({ context: qi }) => {
     channel: { type: DataTypes.STRING(16), allowNull: false },
     externalId: { type: DataTypes.STRING(255), allowNull: true },
     subject: { type: DataTypes.STRING(998), allowNull: true },
-    text: { type: DataTypes.TEXT('long'), allowNull: false },
-    html: { type: DataTypes.TEXT('long'), allowNull: true },
-    metadata: { type: DataTypes.TEXT('long'), allowNull: true },
+    text: { type: longText, allowNull: false },
+    html: { type: longText, allowNull: true },
+    metadata: { type: longText, allowNull: true },
     automatic: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
     deliveryStatus: { type: DataTypes.STRING(16), allowNull: true },
     deliveryError: { type: DataTypes.TEXT, allowNull: true },
@@ -191,7 +193,7 @@ export const up: MigrationFn<QueryInterface> = async ({ context: qi }) => {
     type: { type: DataTypes.STRING(64), allowNull: false },
     actorType: { type: DataTypes.STRING(16), allowNull: false },
     actorId: { type: DataTypes.INTEGER, allowNull: true },
-    data: { type: DataTypes.TEXT('long'), allowNull: true },
+    data: { type: longText, allowNull: true },
     public: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
     createdAt: ts,
   });

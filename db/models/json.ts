@@ -6,7 +6,7 @@ import { DataTypes, type ModelAttributeColumnOptions, type Model } from 'sequeli
  */
 export function jsonColumn<T>(field: string, fallback: T, allowNull = true): ModelAttributeColumnOptions<Model> {
   return {
-    type: DataTypes.TEXT('long'),
+    type: DataTypes.TEXT,
     allowNull,
     get(this: Model): T {
       const raw = this.getDataValue(field) as unknown;

@@ -1,5 +1,5 @@
 import express, { type Router } from 'express';
-import { rateLimit } from 'express-rate-limit';
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { z } from 'zod';
 import { InboundContactSchema } from '../../channels/contract';
 import { requireApiKey } from '../auth/apiKeys';
@@ -33,7 +33,8 @@ export function contactsRouter(ctx: AppContext): Router {
       limit: 1200,
       standardHeaders: 'draft-7',
       legacyHeaders: false,
-      keyGenerator: (req) => req.get('authorization') ?? req.ip ?? 'unknown',
+      // Per key for integrations; per address (IPv6 grouped by /56) for unauthenticated callers.
+      keyGenerator: (req) => req.get('authorization') ?? ipKeyGenerator(req.ip ?? '0.0.0.0'),
       handler: (_req, _res, next, options) => next(tooManyRequests(Math.ceil(options.windowMs / 1000))),
     }),
   );
