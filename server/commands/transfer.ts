@@ -1,4 +1,7 @@
-import { Agent, type Conversation } from '../../db/models';
+import type { Conversation } from '../../db/models';
+import { routingEngine } from '../routing/engine';
+import { capacityFor, lockAgent, lockedLoad } from '../routing/load';
+import { revokePendingOffers } from '../routing/syncQueueEntry';
 import type { AppContext } from '../context';
 import { conflict, validationError } from '../errors';
 import type { Actor } from './actor';
@@ -21,12 +24,23 @@ export async function transfer(ctx: AppContext, actor: Actor, props: TransferPro
     if (!TRANSFERABLE.has(c.status)) throw conflict(`A case in status "${c.status}" is not being worked; reopen it before transferring.`, 'invalid_transition');
     const events: EventDraft[] = [];
     if ('toAgentId' in props) {
-      const to = await Agent.findByPk(props.toAgentId, { transaction });
+      // The same rules as routing's assignments: the agent row locked after the case, capacity per channel.
+      const to = await lockAgent(transaction, props.toAgentId);
       if (!to || !to.active) throw validationError('toAgentId', `is not an active agent: ${props.toAgentId}`);
       if (c.assigneeId === to.id) throw conflict(`${to.name} already owns this case.`, 'already_assigned');
-      events.push({ type: 'conversation.transferred', data: { fromAgentId: c.assigneeId, toAgentId: to.id, toAgentName: to.name, note: props.note ?? null } });
+      if ((await lockedLoad(ctx.db, transaction, to.id, c.channel)) >= capacityFor(to.capacity, c.channel)) {
+        throw conflict(`${to.name} has no free capacity for ${c.channel} cases now; choose another colleague or transfer to their department.`, 'capacity_full');
+      }
+      await revokePendingOffers(routingEngine(ctx).runtime, transaction, c.id, 'reassigned');
+      const previous = c.assigneeId;
+      events.push({ type: 'conversation.transferred', data: { fromAgentId: previous, toAgentId: to.id, toAgentName: to.name, note: props.note ?? null } });
       c.assigneeId = to.id;
+      if (c.status === 'new') c.status = 'open';
       await c.save({ transaction });
+      transaction.afterCommit(() => {
+        ctx.events.emit('agent.changed', { agentId: to.id });
+        if (previous !== null) ctx.events.emit('agent.changed', { agentId: previous });
+      });
     } else {
       const from = c.assigneeId;
       const moved = await moveToDepartment(c, props.toDepartmentId, { reason: 'transfer', note: props.note }, transaction);

@@ -328,6 +328,19 @@ describe.each(DIALECTS)('case commands on %s', (dialect) => {
       const [dept] = await eventsOf(c.id, 'conversation.department_changed');
       expect(dept!.data).toMatchObject({ reason: 'transfer', previousAssigneeId: roads.id, to: null, note: 'Nu e de la noi' });
     });
+    test('transfer to a colleague respects their capacity per channel (409 capacity_full), like routing does', async () => {
+      await Agent.update({ capacity: { voice: 1, sms: 4, email: 5, portal: 5, letter: 5, api: 1 } }, { where: { id: urbanism.id } });
+      const first = await newCase();
+      const second = await newCase();
+      expect((await post(sup, `/api/v1/conversations/${first.id}/transfer`, { toAgentId: urbanism.id })).status).toBe(200);
+      const full = await post(sup, `/api/v1/conversations/${second.id}/transfer`, { toAgentId: urbanism.id });
+      expect(full.status).toBe(409);
+      expect(full.body.error.code).toBe('capacity_full');
+      await second.reload();
+      expect(second.assigneeId).toBeNull();
+      await first.reload();
+      expect(first.status).toBe('open');
+    });
   });
 
   describe('joinConversations', () => {
