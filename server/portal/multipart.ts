@@ -65,6 +65,10 @@ export function parseForm(req: Request): Promise<ParsedForm> {
       req.resume();
       reject(new FormParseError(reason));
     };
+    // A client that goes away mid-upload must not leave this promise (and its buffers) waiting forever.
+    req.on('close', () => {
+      if (!req.complete) fail('malformed');
+    });
     req.on('data', (chunk: Buffer) => {
       received += chunk.length;
       if (received > MAX_BODY_BYTES) fail('too_large');

@@ -224,6 +224,17 @@ describe.each(DIALECTS)('citizen portal on %s', (dialect) => {
     expect((await request(app).get(trackingPath(r.text)).set('X-Forwarded-For', nextIp())).status).toBe(404);
   });
 
+  test('a body that is not a form, or is larger than all photos together, is refused with a page saying what to do', async () => {
+    const before = await counts();
+    const json = await request(app).post('/').set('X-Forwarded-For', nextIp()).set('Content-Type', 'application/json').send('{"category":"drumuri-gropi"}');
+    expect(json.status).toBe(400);
+    expect(json.text).toContain('Formularul nu a putut fi citit');
+    const huge = await request(app).post('/').set('X-Forwarded-For', nextIp()).set('Content-Type', 'multipart/form-data; boundary=x').set('Content-Length', String(60 * 1024 * 1024)).send('--x--');
+    expect(huge.status).toBe(413);
+    expect(huge.text).toContain('depășește dimensiunea permisă');
+    expect(await counts()).toEqual(before);
+  });
+
   test('contact data without consent is refused next to the consent box', async () => {
     const r = await submit(pothole({ name: 'Ion Pop', email: 'ion@exemplu.ro' }));
     expect(r.status).toBe(400);
