@@ -49,8 +49,11 @@
     if (!map) return;
     var points = JSON.parse(data.textContent || '[]');
     points.forEach(function (p) {
+      // Text nodes, never HTML strings: Leaflet would put a string popup through innerHTML.
+      var label = document.createElement('span');
+      label.textContent = p.id + ' · ' + p.category + ' · ' + p.status;
       window.L.circleMarker([p.lat, p.lng], { radius: 7, color: p.status === 'open' ? '#a4000f' : '#0d5c2e' })
-        .bindPopup(p.id + ' · ' + p.category + ' · ' + p.status)
+        .bindPopup(label)
         .addTo(map);
     });
   }
