@@ -12,6 +12,10 @@ import { RealtimeProvider, useRealtime, type MeData } from './socket/RealtimePro
 import type { Directory, SessionAgent } from './types';
 import { HelpOverlay } from './ui/HelpOverlay';
 import { href, navigate, useRoute } from './ui/router';
+import { WallboardView } from './wallboard/WallboardView';
+import { ReportsView } from './reports/ReportsView';
+import { SlaAdminView } from './admin/sla/SlaAdminView';
+import { SupervisorNav } from './wallboard/SupervisorNav';
 
 const PRESENCES: PresenceState[] = ['available', 'busy', 'away', 'after_call_work', 'offline'];
 
@@ -165,6 +169,7 @@ function Shell({ agent, onSignOut }: { agent: SessionAgent; onSignOut(): void })
               </a>
             </li>
           </ul>
+          <SupervisorNav role={agent.role} route={route} />
           <h2>{t('nav.queues')}</h2>
           <ul>
             {(dir.data?.departments ?? []).map((d) => (
@@ -181,6 +186,9 @@ function Shell({ agent, onSignOut }: { agent: SessionAgent; onSignOut(): void })
           {route.name === 'queue' && <CaseList key={route.queue} kind="queue" queue={route.queue} />}
           {route.name === 'case' && <CaseView key={route.id} id={route.id} me={agent} />}
           {route.name === 'search' && <SearchView q={route.q} />}
+          {route.name === 'wallboard' && <WallboardView />}
+          {route.name === 'reports' && <ReportsView />}
+          {route.name === 'admin-sla' && <SlaAdminView role={agent.role} />}
         </main>
       </div>
       {help && <HelpOverlay onClose={() => setHelp(false)} />}

@@ -5,6 +5,8 @@ import { OPEN_STATUSES } from '../../db/models/Conversation';
 import { addDays, isIsoDate } from '../calendar/dates';
 import { bucharestInstant } from '../calendar/zone';
 import { sqlTime } from './sqlTime';
+import type { DurationStats, SupervisorReport } from './views';
+export type { DurationStats, SupervisorReport } from './views';
 
 const isoDate = z.string().refine(isIsoDate, 'expected a date as YYYY-MM-DD');
 
@@ -20,32 +22,6 @@ export const ReportQuerySchema = z
   .refine((q) => q.from <= q.to, { message: 'from must not be after to', path: ['from'] })
   .refine((q) => addDays(q.from, 366) >= q.to, { message: 'the range may span at most a year', path: ['to'] });
 export type ReportQuery = z.infer<typeof ReportQuerySchema>;
-
-/** Percentiles of a duration, in seconds, over `count` cases. */
-export interface DurationStats {
-  count: number;
-  medianSeconds: number | null;
-  p90Seconds: number | null;
-}
-
-/** The supervisor report over a period (every figure an SQL aggregate; percentiles from a histogram). */
-export interface SupervisorReport {
-  query: ReportQuery;
-  volume: {
-    total: number;
-    byChannel: { channel: ChannelKind; count: number }[];
-    byCategory: { categoryId: number | null; name: string | null; count: number }[];
-    byDepartment: { departmentId: number | null; name: string | null; count: number }[];
-  };
-  firstResponse: DurationStats;
-  resolution: DurationStats;
-  compliance: { sla: { met: number; breached: number; share: number | null }; legal: { met: number; breached: number; share: number | null } };
-  /** Ratings 1–5 from the portal; `available` false when this installation stores none yet. */
-  satisfaction: { available: boolean; count: number; average: number | null };
-  agents: { agentId: number; name: string; resolved: number; slaMet: number; slaBreached: number; repliesSent: number; medianResolutionSeconds: number | null }[];
-  /** Cases still open now, by age since registration. */
-  backlog: { bucket: string; count: number }[];
-}
 
 /** Histogram granularity: first responses to the minute, resolutions to ten minutes. */
 const FIRST_RESPONSE_BUCKET_MS = 60_000;

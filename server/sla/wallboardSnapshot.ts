@@ -6,61 +6,9 @@ import { OPEN_STATUSES } from '../../db/models/Conversation';
 import { addDays, bucharestDate } from '../calendar/dates';
 import { bucharestInstant, bucharestMinuteOfDay } from '../calendar/zone';
 import type { AppContext } from '../context';
+import type { BoardCaseView, ComplianceView, DepartmentBoardView, WallboardView } from './views';
+export type { BoardCaseView, ComplianceView, DepartmentBoardView, WallboardView } from './views';
 import { sqlTime } from './sqlTime';
-
-/** Met against decided (breached + met) clocks; `share` is null when nothing was decided yet. */
-export interface ComplianceView {
-  met: number;
-  breached: number;
-  share: number | null;
-}
-
-/** One department's board (departmentId null: the general queue, cases with no department). */
-export interface DepartmentBoardView {
-  departmentId: number | null;
-  name: string;
-  /** Open cases with no assignee, waiting for an agent. */
-  waiting: number;
-  /** Since when the longest-waiting of them waits (ISO), or null. */
-  longestWaitingSince: string | null;
-  /** The nearest due moment among all open cases of the department. */
-  nearestDueAt: string | null;
-  /** Live calls (voice cases) waiting, and the oldest one's start. */
-  callsWaiting: number;
-  longestCallWaitingSince: string | null;
-  openCases: number;
-  atRisk: number;
-  breached: number;
-  /** Agents of the department (plus agents serving every department) by presence. */
-  agents: Record<Presence, number>;
-  offersAcceptedToday: number;
-  offersDeclinedToday: number;
-}
-
-/** A case in the at-risk or breached list. */
-export interface BoardCaseView {
-  id: number;
-  registrationNumber: string;
-  departmentId: number | null;
-  channel: ChannelKind;
-  priority: number;
-  slaState: string;
-  dueAt: string | null;
-  legalDueDate: string | null;
-  assigneeId: number | null;
-}
-
-/** The supervisors' wallboard at one moment, computed by SQL aggregates. */
-export interface WallboardView {
-  at: string;
-  today: string;
-  departments: DepartmentBoardView[];
-  compliance: { sla: { today: ComplianceView; month: ComplianceView }; legal: { today: ComplianceView; month: ComplianceView } };
-  atRisk: BoardCaseView[];
-  breached: BoardCaseView[];
-  /** New cases per channel today so far, against the same weekday last week up to the same time of day, and all of it. */
-  volume: { channel: ChannelKind; today: number; lastWeekSameTime: number; lastWeekWholeDay: number }[];
-}
 
 /** How long a snapshot is served from memory (the wallboard is at most 5 s stale). */
 export const SNAPSHOT_TTL_MS = 3_000;

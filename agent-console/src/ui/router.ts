@@ -5,13 +5,19 @@ export type Route =
   | { name: 'mine' }
   | { name: 'queue'; queue: string }
   | { name: 'case'; id: number }
-  | { name: 'search'; q: string };
+  | { name: 'search'; q: string }
+  | { name: 'wallboard' }
+  | { name: 'reports' }
+  | { name: 'admin-sla' };
 
 export function parseRoute(hash: string): Route {
   const [path, query] = hash.replace(/^#\/?/, '').split('?');
   const parts = (path ?? '').split('/').filter(Boolean);
   if (parts[0] === 'case' && /^\d+$/.test(parts[1] ?? '')) return { name: 'case', id: Number(parts[1]) };
   if (parts[0] === 'queue' && parts[1]) return { name: 'queue', queue: decodeURIComponent(parts[1]) };
+  if (parts[0] === 'wallboard') return { name: 'wallboard' };
+  if (parts[0] === 'reports') return { name: 'reports' };
+  if (parts[0] === 'admin' && parts[1] === 'sla') return { name: 'admin-sla' };
   if (parts[0] === 'search') return { name: 'search', q: new URLSearchParams(query ?? '').get('q') ?? '' };
   return { name: 'mine' };
 }
@@ -26,6 +32,12 @@ export function href(route: Route): string {
       return `#/case/${route.id}`;
     case 'search':
       return `#/search?q=${encodeURIComponent(route.q)}`;
+    case 'wallboard':
+      return '#/wallboard';
+    case 'reports':
+      return '#/reports';
+    case 'admin-sla':
+      return '#/admin/sla';
   }
 }
 
