@@ -3,6 +3,7 @@ import type { AppContext } from './context';
 import { slaService } from './sla/slaService';
 import { twilioService } from './twilio/service';
 import { citizenNotifyService } from './notify/notifyCitizen';
+import { emailIntakeService } from './email/emailIntakeService';
 
 export type ProcessRole = 'web' | 'worker' | 'all';
 
@@ -16,7 +17,7 @@ export interface BackgroundService {
 }
 
 /** Every background service, in start order. Each feature adds one line here. */
-export const SERVICES: BackgroundService[] = [slaService, twilioService, citizenNotifyService];
+export const SERVICES: BackgroundService[] = [slaService, twilioService, citizenNotifyService, emailIntakeService];
 
 /** Starts the services of a role; returns a function stopping them in reverse order. */
 export async function startServices(ctx: AppContext, role: ProcessRole, server?: Server, services: BackgroundService[] = SERVICES): Promise<() => Promise<void>> {

@@ -5,7 +5,7 @@ import type { BackgroundService } from '../services';
 import { EmailIntake } from './intake';
 import { loadMailboxes, ownMessageIdDomains, type MailboxSpec } from './mailboxes';
 import { MailboxWatcher, type WatcherOptions } from './mailboxWatcher';
-import { ParsePool } from './parsePool';
+import { ParsePool, type ParseBudget } from './parsePool';
 
 const log = logger('email');
 
@@ -20,9 +20,9 @@ export interface RunningIntake {
  * Starts a watcher for every mailbox of IMAP_URL and of the mailboxes table, re-reading the table every
  * `refreshMs` so mailboxes an administrator adds or deactivates start or stop without a restart.
  */
-export async function startEmailIntake(ctx: AppContext, opts: WatcherOptions & { refreshMs?: number; mailboxes?: MailboxSpec[] } = {}): Promise<RunningIntake> {
-  const pool = new ParsePool();
-  const intake = new EmailIntake(ctx, pool, { ownDomains: ownMessageIdDomains(ctx.config) });
+export async function startEmailIntake(ctx: AppContext, opts: WatcherOptions & { refreshMs?: number; mailboxes?: MailboxSpec[]; budget?: ParseBudget; maxAttempts?: number } = {}): Promise<RunningIntake> {
+  const pool = new ParsePool(undefined, opts.budget);
+  const intake = new EmailIntake(ctx, pool, { ownDomains: ownMessageIdDomains(ctx.config), maxAttempts: opts.maxAttempts });
   const watchers = new Map<string, MailboxWatcher>();
   const sync = async () => {
     const specs = opts.mailboxes ?? (await loadMailboxes(ctx.config));

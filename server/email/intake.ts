@@ -124,6 +124,36 @@ export class EmailIntake {
   }
 
   /**
+   * An operator's retry of a quarantined message: parsed again from the stored raw bytes and ingested. On
+   * success the row is marked ingested; on failure it stays quarantined with the new error.
+   */
+  async retryQuarantined(row: MailIntake): Promise<{ ok: true; messageId: number; conversationId: number } | { ok: false; error: string }> {
+    try {
+      const raw = await this.ctx.blobs.get(row.rawSha256);
+      const p = await this.pool.parse(raw, this.opts.ownDomains);
+      p.contact.metadata = { ...p.contact.metadata, rawSha256: row.rawSha256, mailbox: row.mailboxKey, retriedFromQuarantine: row.id };
+      if (p.delivery) await this.applyDeliveryReport(p);
+      const hints = await this.threadHints(p, []);
+      if (hints.length) p.contact.inReplyTo = [...(p.contact.inReplyTo ?? []), ...hints].slice(-100);
+      const result = await ingestContact(this.ctx, p.contact);
+      if (!result.duplicate && result.message.direction === 'inbound' && p.references.length) {
+        await EmailThreadRef.bulkCreate(p.references.map((ref) => ({ messageId: result.message.id, ref })), { ignoreDuplicates: true });
+      }
+      row.status = 'ingested';
+      row.messageId = result.message.id;
+      row.error = null;
+      await row.save();
+      return { ok: true, messageId: result.message.id, conversationId: result.conversation.id };
+    } catch (err) {
+      row.attempts += 1;
+      row.error = ((err as Error)?.message ?? String(err)).slice(0, 4000);
+      row.status = 'quarantined';
+      await row.save();
+      return { ok: false, error: row.error };
+    }
+  }
+
+  /**
    * Message-IDs that put this message into an existing case although ingest would not see it from the
    * message's own references: an earlier-ingested reply that refers to this message or to the same thread
    * (it arrived before its original). Looked up in the refs of earlier batches and of this batch so far.

@@ -1,6 +1,7 @@
 import { Op } from 'sequelize';
 import { AgentSession } from '../../db/models';
 import type { AppContext } from '../context';
+import { acknowledgeConversation, registerAcknowledgements } from '../acknowledge/acknowledgeConversation';
 import { notifyCitizen } from '../notify/notifyCitizen';
 import { requeueStuckOutbound, sendOutbound } from '../outbound/sendOutbound';
 import { sweepSla } from '../sla/sweepSla';
@@ -11,6 +12,8 @@ import { sweepSla } from '../sla/sweepSla';
  */
 export function registerJobHandlers(ctx: AppContext): void {
   ctx.jobs.handle('outbound.send', (data, job) => sendOutbound(ctx, data.messageId, job));
+  ctx.jobs.handle('conversation.acknowledge', async (data) => void (await acknowledgeConversation(ctx, data.conversationId, data.messageId)));
+  registerAcknowledgements(ctx);
   ctx.jobs.handle('citizen.notify', (data) => notifyCitizen(ctx, data.eventId));
   ctx.jobs.handle('maintenance.cleanup', async () => {
     await AgentSession.destroy({ where: { expiresAt: { [Op.lt]: new Date() } } });
