@@ -2,6 +2,7 @@ import express, { type Router } from 'express';
 import { authRouter } from '../auth/authRoutes';
 import { loadSession, requireAgent, requireRole } from '../auth/sessions';
 import type { AppContext } from '../context';
+import { emailAdminRouter } from '../email/adminRoutes';
 import { citizensRouter } from './citizens';
 import { contactsRouter } from './contacts';
 import { calendarRouter, legalRouter } from './calendar';
@@ -37,5 +38,6 @@ export function apiRouter(ctx: AppContext): Router {
   router.use('/reports', reportsRouter(ctx));
   router.use('/sms', requireAgent, smsApiRouter());
   router.use('/phone', phoneApiRouter(ctx, { requireAgent, requireAdmin: requireRole('admin'), agentId: (req) => req.agent!.id }));
+  router.use('/admin', emailAdminRouter(ctx));
   return router;
 }
