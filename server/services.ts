@@ -3,6 +3,8 @@ import type { AppContext } from './context';
 import { slaService } from './sla/slaService';
 import { twilioService } from './twilio/service';
 import { citizenNotifyService } from './notify/notifyCitizen';
+import { routingService } from './routing/engine';
+import { realtimeService } from './realtime/server';
 import { emailIntakeService } from './email/emailIntakeService';
 
 export type ProcessRole = 'web' | 'worker' | 'all';
@@ -17,7 +19,7 @@ export interface BackgroundService {
 }
 
 /** Every background service, in start order. Each feature adds one line here. */
-export const SERVICES: BackgroundService[] = [slaService, twilioService, citizenNotifyService, emailIntakeService];
+export const SERVICES: BackgroundService[] = [slaService, twilioService, citizenNotifyService, routingService, realtimeService, emailIntakeService];
 
 /** Starts the services of a role; returns a function stopping them in reverse order. */
 export async function startServices(ctx: AppContext, role: ProcessRole, server?: Server, services: BackgroundService[] = SERVICES): Promise<() => Promise<void>> {

@@ -37,7 +37,8 @@ export type OfferRevokeReason =
   | 'presence' // the agent left `available`
   | 'reassigned' // a supervisor assigned the case to someone
   | 'pulled' // the case was taken by pull, or assigned another way
-  | 'closed'; // the case was closed, joined or marked spam while offered
+  | 'closed' // the case was closed, joined or marked spam while offered
+  | 'declined'; // you (in another tab) declined it
 
 /** Stable machine codes in a failed Ack (the same codes as the HTTP API's errors). */
 export type AckErrorCode =
@@ -248,6 +249,8 @@ export interface AssignmentResult { conversation: ConversationSummaryView; event
 /**
  * The answer to `sync.since`: everything you may see that changed after `lastEventId`, up to `latestEventId`
  * (remember it as your new last id). `sync.required` instead when you are too far behind: refetch.
+ * Event ids are allocated before commit, so rows committed late just below `lastEventId` are sent again:
+ * apply events by id, idempotently.
  */
 export type SyncResult =
   | {

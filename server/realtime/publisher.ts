@@ -1,0 +1,121 @@
+import { Op } from 'sequelize';
+import { ConversationEvent, Offer } from '../../db/models';
+import type { AppContext } from '../context';
+import { logger } from '../log';
+import type { AgentsNamespace, ConversationSummaryView, OfferRevokeReason, WallboardNamespace } from './contract';
+import { rooms } from './rooms';
+import { loadConversationSummaries, loadMessageViews, loadOfferViews, loadPresenceViews, loadQueueStats } from './views';
+
+const log = logger('realtime.publisher');
+
+const REVOKE_REASONS: readonly OfferRevokeReason[] = ['disconnected', 'presence', 'reassigned', 'pulled', 'closed', 'declined'];
+
+/** The rooms that may see a case. */
+function caseRooms(c: ConversationSummaryView): string[] {
+  const out = [rooms.conversation(c.id), rooms.queue(c.queueId), rooms.everything];
+  if (c.assigneeId !== null) out.push(rooms.agent(c.assigneeId));
+  return out;
+}
+
+/**
+ * Turns committed domain events into socket events: re-reads the rows (never trusts the payload for state) and
+ * emits views to the rooms allowed to see them. Presence and queue counts are coalesced (they change in bursts).
+ */
+export function startPublisher(ctx: AppContext, agents: AgentsNamespace, wallboard: WallboardNamespace): { stop(): void } {
+  const off: (() => void)[] = [];
+  const guard = (what: string, p: Promise<unknown>) => void p.catch((err: unknown) => log.error({ err, what }, 'realtime publish failed'));
+
+  off.push(ctx.events.on('offer.changed', (p) => guard('offer', publishOffer(p.offerId, p.eventId))));
+  off.push(ctx.events.on('contact.ingested', (p) => guard('case', publishCase(p.conversationId, p.eventIds, p.messageId))));
+  off.push(ctx.events.on('conversation.changed', (p) => guard('case', publishCase(p.conversationId, p.eventIds))));
+
+  async function publishOffer(offerId: number, eventId: number | null): Promise<void> {
+    const offer = await Offer.findByPk(offerId);
+    if (!offer) return;
+    const to = agents.to(rooms.agent(offer.agentId));
+    if (offer.state === 'pending') {
+      const [view] = await loadOfferViews({ ids: [offerId] });
+      if (view && eventId !== null) to.emit('offer.created', { eventId, offer: view });
+    } else if (offer.state === 'expired') {
+      if (eventId !== null) to.emit('offer.expired', { eventId, offerId, conversationId: offer.conversationId });
+    } else if (offer.state === 'declined' || offer.state === 'revoked') {
+      const reason = offer.state === 'declined' ? 'declined' : ((REVOKE_REASONS as readonly string[]).includes(offer.reason ?? '') ? (offer.reason as OfferRevokeReason) : 'closed');
+      to.emit('offer.revoked', { eventId, offerId, conversationId: offer.conversationId, reason });
+    }
+  }
+
+  async function publishCase(conversationId: number, eventIds: number[], messageId?: number): Promise<void> {
+    const c = (await loadConversationSummaries([conversationId])).get(conversationId);
+    if (!c) return;
+    const events = eventIds.length ? await ConversationEvent.findAll({ where: { id: { [Op.in]: eventIds } }, order: [['id', 'ASC']] }) : [];
+    const lastId = events.length ? events[events.length - 1]!.id : null;
+    const target = agents.to(caseRooms(c));
+    for (const e of events.filter((x) => x.type === 'conversation.assigned')) {
+      const agentId = Number(e.data.agentId);
+      // The new owner's sockets (any process) follow the case from now on.
+      agents.in(rooms.agent(agentId)).socketsJoin(rooms.conversation(c.id));
+      const payload = {
+        eventId: e.id,
+        conversation: c,
+        assigneeId: agentId,
+        previousAssigneeId: typeof e.data.previousAgentId === 'number' ? e.data.previousAgentId : null,
+        via: (['offer', 'pull', 'reassign'].includes(String(e.data.via)) ? e.data.via : 'reassign') as 'offer' | 'pull' | 'reassign',
+      };
+      agents.to([...caseRooms(c), rooms.agent(agentId)]).emit('conversation.assigned', payload);
+      wallboard.emit('conversation.assigned', payload);
+    }
+    const messageIds = new Set<number>(events.map((e) => e.data?.messageId).filter((m): m is number => typeof m === 'number'));
+    if (messageId) messageIds.add(messageId);
+    if (messageIds.size) {
+      const byMessage = new Map(events.filter((e) => typeof e.data?.messageId === 'number').map((e) => [e.data.messageId as number, e.id]));
+      for (const m of await loadMessageViews([...messageIds])) target.emit('message.created', { eventId: byMessage.get(m.id) ?? lastId, message: m, conversation: c });
+    }
+    target.emit('conversation.updated', { eventId: lastId, conversation: c, eventTypes: events.map((e) => e.type) });
+  }
+
+  // Coalesced: presence per agent, queue counts per burst.
+  const dirtyAgents = new Set<number>();
+  let agentTimer: NodeJS.Timeout | null = null;
+  off.push(
+    ctx.events.on('agent.changed', ({ agentId }) => {
+      dirtyAgents.add(agentId);
+      agentTimer ??= setTimeout(() => {
+        agentTimer = null;
+        const ids = [...dirtyAgents];
+        dirtyAgents.clear();
+        guard('presence', (async () => {
+          for (const view of await loadPresenceViews(ids)) {
+            const payload = { eventId: null, agent: view };
+            agents.to([rooms.agent(view.agentId), rooms.everything]).emit('presence.changed', payload);
+            wallboard.emit('presence.changed', payload);
+          }
+        })());
+      }, 100);
+    }),
+  );
+  const dirtyQueues = new Set<number | null>();
+  let queueTimer: NodeJS.Timeout | null = null;
+  off.push(
+    ctx.events.on('queue.changed', ({ departmentIds }) => {
+      for (const d of departmentIds) dirtyQueues.add(d);
+      queueTimer ??= setTimeout(() => {
+        queueTimer = null;
+        const ids = [...dirtyQueues];
+        dirtyQueues.clear();
+        guard('queues', (async () => {
+          const queues = await loadQueueStats(ctx.db, ids);
+          for (const q of queues) agents.to([rooms.queue(q.queueId), rooms.everything]).emit('queue.updated', { eventId: null, queues: [q] });
+          wallboard.emit('queue.updated', { eventId: null, queues });
+        })());
+      }, 200);
+    }),
+  );
+
+  return {
+    stop() {
+      for (const fn of off) fn();
+      if (agentTimer) clearTimeout(agentTimer);
+      if (queueTimer) clearTimeout(queueTimer);
+    },
+  };
+}

@@ -1,0 +1,149 @@
+import { Op } from 'sequelize';
+import { Conversation, ConversationEvent, Offer } from '../../db/models';
+import { ingestContact } from '../../server/ingest/ingestContact';
+import type { OfferView, SyncResult, ViewerView } from '../../server/realtime/contract';
+import { configureRouting } from '../../server/routing/engine';
+import { createTestContext, type TestContext } from '../helpers/context';
+import { agent, contact } from '../helpers/factories';
+import { DIALECTS } from '../helpers/services';
+import { cookieFor, openConsole, startWeb, type Console } from './realtimeHarness';
+
+describe.each(DIALECTS)('realtime on %s', (dialect) => {
+  let t: TestContext;
+  let web: Awaited<ReturnType<typeof startWeb>>;
+  let stopRouting: () => Promise<void>;
+  const consoles: Console[] = [];
+
+  beforeEach(async () => {
+    t = await createTestContext(dialect, { PUBLIC_URL: 'https://ghiseu.primarie.test' });
+    stopRouting = configureRouting(t.ctx, { sweepIntervalMs: 200, disconnectGraceMs: 500 }).start().stop;
+    web = await startWeb(t.ctx);
+  });
+  afterEach(async () => {
+    for (const c of consoles.splice(0)) c.socket.close();
+    await web.close();
+    await stopRouting();
+    await t.cleanup();
+  });
+  const open = async (...args: Parameters<typeof openConsole>) => {
+    const c = await openConsole(...args);
+    consoles.push(c);
+    return c;
+  };
+
+  test('the handshake is refused without a session cookie, from a foreign Origin, and on the wallboard for a plain agent', async () => {
+    await expect(openConsole(web.url)).rejects.toThrow(/unauthenticated/);
+    const a = await agent({ allDepartments: true });
+    const cookie = await cookieFor(a);
+    await expect(openConsole(web.url, { cookie: 'ghiseu_session=forged' })).rejects.toThrow(/unauthenticated/);
+    await expect(openConsole(web.url, { cookie, origin: 'https://evil.example' })).rejects.toThrow();
+    await expect(openConsole(web.url, { cookie, namespace: '/wallboard' })).rejects.toThrow(/forbidden/);
+    // PUBLIC_URL's origin and the server's own host are both accepted.
+    await open(web.url, { cookie, origin: 'https://ghiseu.primarie.test' });
+    const boss = await agent({ role: 'supervisor' });
+    const wall = await open(web.url, { cookie: await cookieFor(boss), namespace: '/wallboard' });
+    const snap = await wall.call<{ queues: unknown[] }>('wallboard.snapshot', {});
+    expect(snap.ok && snap.data.queues.length).toBeGreaterThan(0);
+  });
+
+  test('an ingested contact produces offer.created at exactly one of two connected agents within a second; accept wins the case', async () => {
+    const a = await agent({ allDepartments: true });
+    const b = await agent({ allDepartments: true });
+    const ca = await open(web.url, { cookie: await cookieFor(a) });
+    const cb = await open(web.url, { cookie: await cookieFor(b) });
+    for (const c of [ca, cb]) expect(await c.call('presence.set', { presence: 'available' })).toMatchObject({ ok: true, data: { presence: 'available' } });
+    const bad = await ca.call('presence.set', { presence: 'sleeping' });
+    expect(bad).toMatchObject({ ok: false, error: { code: 'validation_failed' } });
+
+    const started = Date.now();
+    const { conversation } = await ingestContact(t.ctx, contact());
+    const got = await Promise.race([
+      ca.waitFor('offer.created', (p) => (p.offer as OfferView).conversationId === conversation.id, 1000).then((p) => ({ who: ca, p })),
+      cb.waitFor('offer.created', (p) => (p.offer as OfferView).conversationId === conversation.id, 1000).then((p) => ({ who: cb, p })),
+    ]);
+    expect(Date.now() - started).toBeLessThan(1000);
+    const other = got.who === ca ? cb : ca;
+    await new Promise((r) => setTimeout(r, 400));
+    expect(other.received.filter((r) => r.name === 'offer.created')).toHaveLength(0);
+    const offer = got.p.offer as OfferView;
+    expect(offer.conversation.registrationNumber).toBe(conversation.registrationNumber);
+    expect(got.p.eventId).toBeGreaterThan(0);
+
+    const wrong = await other.call('offer.accept', { offerId: offer.id });
+    expect(wrong).toMatchObject({ ok: false, error: { code: 'forbidden' } });
+    const accepted = await got.who.call<{ conversation: { assigneeId: number } }>('offer.accept', { offerId: offer.id });
+    expect(accepted.ok && accepted.data.conversation.assigneeId).toBe(offer.agentId);
+    await got.who.waitFor('conversation.assigned', (p) => (p.conversation as { id: number }).id === conversation.id);
+    expect(await got.who.call('offer.accept', { offerId: offer.id })).toMatchObject({ ok: false, error: { code: 'offer_gone' } });
+  });
+
+  test('decline over the socket → the other agent gets the offer; viewers and typing are shared', async () => {
+    const a = await agent({ allDepartments: true });
+    const b = await agent({ allDepartments: true });
+    const ca = await open(web.url, { cookie: await cookieFor(a) });
+    const cb = await open(web.url, { cookie: await cookieFor(b) });
+    for (const c of [ca, cb]) await c.call('presence.set', { presence: 'available' });
+    const { conversation } = await ingestContact(t.ctx, contact());
+    const first = await Promise.race([ca, cb].map((c) => c.waitFor('offer.created').then((p) => ({ c, p }))));
+    const second = first.c === ca ? cb : ca;
+    expect(await first.c.call('offer.decline', { offerId: (first.p.offer as OfferView).id })).toMatchObject({ ok: true });
+    const next = await second.waitFor('offer.created', (p) => (p.offer as OfferView).conversationId === conversation.id);
+    expect((next.offer as OfferView).agentId).toBe(first.c === ca ? b.id : a.id);
+
+    expect(await ca.call('conversation.view', { conversationId: conversation.id })).toMatchObject({ ok: true });
+    await cb.call('conversation.view', { conversationId: conversation.id });
+    await ca.call('conversation.typing', { conversationId: conversation.id, typing: true });
+    const seen = await cb.waitFor('viewers.changed', (p) => (p.viewers as ViewerView[]).some((v) => v.agentId === a.id && v.typing));
+    expect((seen.viewers as ViewerView[]).map((v) => v.agentId).sort()).toEqual([a.id, b.id].sort());
+  });
+
+  test('after a disconnect, reconnect + sync.since returns every visible change with nothing missing; too far behind → sync.required', async () => {
+    const a = await agent({ allDepartments: true });
+    const cookie = await cookieFor(a);
+    const first = await open(web.url, { cookie });
+    await first.call('presence.set', { presence: 'available' });
+    await ingestContact(t.ctx, contact());
+    const seen = await first.waitFor('offer.created');
+    const lastEventId = Math.max(...first.received.map((r) => r.payload.eventId ?? 0));
+    expect(lastEventId).toBeGreaterThanOrEqual(seen.eventId as number);
+    first.socket.close();
+
+    const ids: number[] = [];
+    for (let i = 0; i < 3; i++) ids.push((await ingestContact(t.ctx, contact())).conversation.id);
+    await t.ctx.events.drain();
+    const second = await open(web.url, { cookie });
+    const sync = await second.call<SyncResult>('sync.since', { lastEventId });
+    expect(sync.ok).toBe(true);
+    if (!sync.ok || sync.data.kind !== 'events') throw new Error('expected events');
+    const expected = await ConversationEvent.findAll({ where: { id: { [Op.gt]: lastEventId } }, order: [['id', 'ASC']] });
+    const got = new Set(sync.data.events.map((e) => e.id));
+    expect(expected.length).toBeGreaterThan(0);
+    for (const e of expected) expect(got.has(e.id)).toBe(true);
+    expect(sync.data.conversations.map((c) => c.id)).toEqual(expect.arrayContaining(ids));
+    expect(sync.data.messages.map((m) => m.conversationId)).toEqual(expect.arrayContaining(ids));
+    expect(sync.data.latestEventId).toBe(expected[expected.length - 1]!.id);
+    // The agent's pending offers are listed whole (not as a delta).
+    const pending = await Offer.count({ where: { agentId: a.id, state: 'pending' } });
+    expect(sync.data.offers).toHaveLength(pending);
+
+    const ahead = await second.call<SyncResult>('sync.since', { lastEventId: sync.data.latestEventId + 1000 });
+    expect(ahead).toMatchObject({ ok: true, data: { kind: 'sync.required', reason: 'unknown_event' } });
+    await second.waitFor('sync.required');
+    expect(await Conversation.count()).toBe(4);
+  });
+
+  test('a console that disconnects loses its pending offer after the grace period; the case goes to the other agent', async () => {
+    const a = await agent({ allDepartments: true });
+    const b = await agent({ allDepartments: true });
+    const ca = await open(web.url, { cookie: await cookieFor(a) });
+    const cb = await open(web.url, { cookie: await cookieFor(b) });
+    for (const c of [ca, cb]) await c.call('presence.set', { presence: 'available' });
+    const { conversation } = await ingestContact(t.ctx, contact());
+    const first = await Promise.race([ca, cb].map((c) => c.waitFor('offer.created').then((p) => ({ c, p }))));
+    const survivor = first.c === ca ? cb : ca;
+    first.c.socket.close();
+    const moved = await survivor.waitFor('offer.created', (p) => (p.offer as OfferView).conversationId === conversation.id, 5000);
+    expect((moved.offer as OfferView).agentId).toBe(first.c === ca ? b.id : a.id);
+    expect((await Offer.findByPk((first.p.offer as OfferView).id))?.reason).toBe('disconnected');
+  });
+});
