@@ -1,4 +1,4 @@
-import type { Transaction } from 'sequelize';
+import { UniqueConstraintError, type Transaction } from 'sequelize';
 import { CALL_STATUS_RANK, voiceCallContact, type RecordingParams, type TranscriptionParams, type VoiceParams } from '../../channels/phone/inbound';
 import type { Language } from '../../channels/contract';
 import { Conversation, ConversationEvent, Department, Message, PhoneCall, type IvrMenuEntry } from '../../db/models';
@@ -32,13 +32,42 @@ export interface CallScope {
  */
 export async function startCall(ctx: AppContext, p: VoiceParams): Promise<{ messageId: number; conversationId: number; duplicate: boolean }> {
   const result = await ingestContact(ctx, voiceCallContact(p));
-  if (!result.duplicate || !(await PhoneCall.count({ where: { callSid: p.CallSid } }))) {
-    await changeCall(ctx, { callSid: p.CallSid }, { kind: 'call.start', key: p.CallSid }, async () => ({
-      events: [{ type: 'call.started', data: { direction: p.Direction ?? 'inbound' } }],
-      result: true,
-    }));
+  const done = { messageId: result.message.id, conversationId: result.conversation.id, duplicate: result.duplicate };
+  if (result.duplicate && (await PhoneCall.count({ where: { callSid: p.CallSid } }))) return done;
+  try {
+    // Two inserts and a commit: this is on the path of Twilio's first request, which waits for the answer.
+    await ctx.db.transaction(async (transaction) => {
+      const call = await PhoneCall.create(newCallRow(p.CallSid, result.message.id, result.conversation.id, result.conversation.language), { transaction });
+      const event = await ConversationEvent.create(
+        { conversationId: call.conversationId, type: 'call.started', actorType: 'system', actorId: null, data: { callId: call.id, messageId: call.messageId, direction: p.Direction ?? 'inbound' }, public: false },
+        { transaction },
+      );
+      transaction.afterCommit(() => ctx.events.emit('conversation.changed', { conversationId: call.conversationId, eventIds: [event.id] }));
+    });
+  } catch (err) {
+    // A replay running at the same moment created the row first: the call is started once.
+    if (!(err instanceof UniqueConstraintError)) throw err;
   }
-  return { messageId: result.message.id, conversationId: result.conversation.id, duplicate: result.duplicate };
+  return done;
+}
+
+function newCallRow(callSid: string, messageId: number, conversationId: number, language: Language) {
+  return {
+    callSid,
+    messageId,
+    conversationId,
+    language,
+    departmentCode: null,
+    queueName: null,
+    queueSid: null,
+    offeredAgentId: null,
+    offerExpiresAt: null,
+    agentId: null,
+    agentDevice: null,
+    queuedAt: null,
+    bridgedAt: null,
+    endedAt: null,
+  };
 }
 
 /** The routing row of a call whose message exists, created on first use inside the caller's transaction. */
@@ -49,25 +78,7 @@ async function findOrCreateCall(callSid: string, transaction: Transaction): Prom
   if (!message) return null;
   const conversation = await Conversation.findByPk(message.conversationId, { transaction, rejectOnEmpty: true });
   // A concurrent twin creating the same row fails on the unique CallSid; withReceiptRetry runs again and finds it.
-  return PhoneCall.create(
-    {
-      callSid,
-      messageId: message.id,
-      conversationId: message.conversationId,
-      language: conversation.language,
-      departmentCode: null,
-      queueName: null,
-      queueSid: null,
-      offeredAgentId: null,
-      offerExpiresAt: null,
-      agentId: null,
-      agentDevice: null,
-      queuedAt: null,
-      bridgedAt: null,
-      endedAt: null,
-    },
-    { transaction },
-  );
+  return PhoneCall.create(newCallRow(callSid, message.id, message.conversationId, conversation.language), { transaction });
 }
 
 /**
