@@ -31,7 +31,7 @@ export function wallboardSnapshot(ctx: AppContext, opts: { fresh?: boolean } = {
 }
 
 /** Computes the wallboard at `now` (exported for tests, which pin the clock). */
-export async function computeWallboard(sequelize: Sequelize, now: Date): Promise<WallboardView> {
+export async function computeWallboard(sequelize: Sequelize, now: Date, opts: { pastDaysCacheMs?: number } = {}): Promise<WallboardView> {
   const today = bucharestDate(now);
   const todayStart = bucharestInstant(today, 0);
   const monthStart = bucharestInstant(`${today.slice(0, 8)}01`, 0);
@@ -61,12 +61,11 @@ export async function computeWallboard(sequelize: Sequelize, now: Date): Promise
         WHERE e.type IN ('offer.accepted', 'offer.declined') AND e.createdAt >= :todayStart GROUP BY c.departmentId, e.type`,
       { todayStart },
     ),
-    q<{ legal: number; outcome: string; today: number; n: number }>(
-      `SELECT CASE WHEN kind = 'legal' THEN 1 ELSE 0 END AS legal, outcome, CASE WHEN decidedAt >= :todayStart THEN 1 ELSE 0 END AS today, COUNT(*) AS n
-         FROM sla_timers WHERE decidedAt >= :monthStart AND decidedAt <= :now AND outcome IS NOT NULL
-        GROUP BY CASE WHEN kind = 'legal' THEN 1 ELSE 0 END, outcome, CASE WHEN decidedAt >= :todayStart THEN 1 ELSE 0 END`,
-      { todayStart, monthStart, now },
-    ),
+    // Today's verdicts live; the earlier days of the month change rarely (a reopened case) and are cached a minute.
+    Promise.all([
+      complianceRows(q, todayStart, now, 1),
+      pastDays(sequelize, `${monthStart.toISOString()}|${todayStart.toISOString()}`, opts.pastDaysCacheMs ?? PAST_DAYS_TTL_MS, () => complianceRows(q, monthStart, todayStart, 0)),
+    ]).then(([a, b]) => [...a, ...b]),
     boardCases(q, 'warning'),
     boardCases(q, 'breached'),
     q<{ channel: string; bucket: string; n: number }>(
@@ -147,6 +146,33 @@ export async function computeWallboard(sequelize: Sequelize, now: Date): Promise
     breached,
     volume: volumes,
   };
+}
+
+type Query = <T extends object>(sql: string, r?: Record<string, unknown>) => Promise<T[]>;
+type ComplianceRow = { legal: number; outcome: string; today: number; n: number };
+
+/** How long the month's earlier days are reused (today's figures are always computed). */
+const PAST_DAYS_TTL_MS = 60_000;
+const pastCache = new Map<string, { at: number; db: Sequelize; rows: Promise<ComplianceRow[]> }>();
+
+function pastDays(db: Sequelize, key: string, ttl: number, load: () => Promise<ComplianceRow[]>): Promise<ComplianceRow[]> {
+  const hit = pastCache.get(key);
+  if (ttl > 0 && hit && hit.db === db && Date.now() - hit.at < ttl) return hit.rows;
+  const rows = load();
+  pastCache.clear();
+  pastCache.set(key, { at: Date.now(), db, rows });
+  rows.catch(() => pastCache.delete(key));
+  return rows;
+}
+
+/** Decided clocks in [from, to] by legal/service and outcome; `today` marks which window they came from. */
+function complianceRows(q: Query, from: Date, to: Date, today: 0 | 1): Promise<ComplianceRow[]> {
+  return q<ComplianceRow>(
+    `SELECT CASE WHEN kind = 'legal' THEN 1 ELSE 0 END AS legal, outcome, ${today} AS today, COUNT(*) AS n
+       FROM sla_timers WHERE decidedAt >= :from AND decidedAt ${today ? '<=' : '<'} :to AND outcome IS NOT NULL
+      GROUP BY CASE WHEN kind = 'legal' THEN 1 ELSE 0 END, outcome`,
+    { from, to },
+  );
 }
 
 async function boardCases(q: <T extends object>(sql: string, r?: Record<string, unknown>) => Promise<T[]>, state: 'warning' | 'breached'): Promise<BoardCaseView[]> {
