@@ -7,6 +7,7 @@ import * as phoneAgentIndex from './202611244002-phone-agent-index';
 import * as slaCalendar from './202611246001-sla-calendar';
 import * as wallboardCovering from './202611246002-wallboard-covering';
 import * as portalRatings from './202611243001-portal-ratings';
+import * as citizenNotifications from './202611243002-citizen-notifications';
 import * as cannedResponses from './202611241101-canned-responses';
 import * as routing from './202611241001-routing';
 
@@ -26,6 +27,7 @@ export const MIGRATIONS: [name: string, migration: MigrationModule][] = [
   ['202611246001-sla-calendar', slaCalendar],
   ['202611246002-wallboard-covering', wallboardCovering],
   ['202611243001-portal-ratings', portalRatings],
+  ['202611243002-citizen-notifications', citizenNotifications],
   ['202611241101-canned-responses', cannedResponses],
   ['202611242001-email', email],
   ['202611241001-routing', routing],

@@ -31,6 +31,7 @@ import { Offer, initOffer } from './Offer';
 import { AgentSocket, initAgentSocket } from './AgentSocket';
 import { CannedResponse, initCannedResponse } from './CannedResponse';
 import { Rating, initRating } from './Rating';
+import { CitizenNotification, initCitizenNotification } from './CitizenNotification';
 
 export { Agent, AgentDepartment, AgentSession, ApiKey, Attachment, Category, Citizen, CitizenIdentity, Conversation, ConversationEvent, Department, Message, RegistryCounter };
 export { BusinessCalendarRow, BusinessHoursWindow, CalendarDay, SlaPolicy, SlaTimer };
@@ -38,6 +39,7 @@ export { AgentPhone, IvrMenuEntry, PhoneCall, SmsOptOut, TwilioWebhookReceipt };
 export { QueueEntry, Offer, AgentSocket };
 export { CannedResponse };
 export { Rating };
+export { CitizenNotification };
 export { EmailThreadRef, Mailbox, MailCursor, MailIntake };
 
 /**
@@ -56,6 +58,7 @@ export function initModels(sequelize: Sequelize): void {
   for (const init of [initQueueEntry, initOffer, initAgentSocket]) init(sequelize);
   initCannedResponse(sequelize);
   initRating(sequelize);
+  initCitizenNotification(sequelize);
 
   for (const init of [initMailbox, initMailCursor, initMailIntake, initEmailThreadRef]) init(sequelize);
   Citizen.hasMany(CitizenIdentity, { foreignKey: 'citizenId', as: 'identities' });

@@ -1,5 +1,6 @@
 import type { ChannelKind } from '../../channels/contract';
-import { CitizenIdentity, Conversation, ConversationEvent, Message } from '../../db/models';
+import { UniqueConstraintError } from 'sequelize';
+import { CitizenIdentity, CitizenNotification, Conversation, ConversationEvent } from '../../db/models';
 import type { ConversationStatus, Resolution } from '../../db/models/Conversation';
 import type { AppContext } from '../context';
 import { logger } from '../log';
@@ -49,8 +50,8 @@ async function notificationChannel(ctx: AppContext, conversation: Conversation):
 
 /**
  * The `citizen.notify` job: re-reads the event and the case, and sends the citizen a short notification on
- * their channel through createOutboundMessage (kind `notification`). Skips events already notified (a retry
- * after the message was written) and cases nobody can be told about.
+ * their channel through createOutboundMessage (kind `notification`). A unique claim per event makes it send
+ * once however many jobs or processes race on the event; cases nobody can be told about are skipped.
  */
 export async function notifyCitizen(ctx: AppContext, eventId: number): Promise<void> {
   const event = await ConversationEvent.findByPk(eventId);
@@ -62,10 +63,23 @@ export async function notifyCitizen(ctx: AppContext, eventId: number): Promise<v
     log.debug({ conversationId: conversation.id, eventId }, 'no channel to notify the citizen on; the tracking page shows the change');
     return;
   }
-  const earlier = await Message.findAll({ where: { conversationId: conversation.id, direction: 'outbound', automatic: true }, attributes: ['id', 'metadata'] });
-  if (earlier.some((m) => m.metadata.kind === 'notification' && m.metadata.eventId === eventId)) return;
+  // The claim: the unique eventId lets exactly one of several racing jobs or processes go on.
+  let claim: CitizenNotification;
+  try {
+    claim = await CitizenNotification.create({ eventId, messageId: null });
+  } catch (err) {
+    if (err instanceof UniqueConstraintError) return;
+    throw err;
+  }
   const { subject, text } = statusNotificationText(conversation.language, channel, conversation.registrationNumber, String(event.data.to) as ConversationStatus, (event.data.resolution as Resolution | undefined) ?? null);
-  await createOutboundMessage(ctx, { conversationId: conversation.id, agentId: null, kind: 'notification', channel, subject, text, metadata: { eventId, template: 'status' } });
+  try {
+    const message = await createOutboundMessage(ctx, { conversationId: conversation.id, agentId: null, kind: 'notification', channel, subject, text, metadata: { eventId, template: 'status' } });
+    await claim.update({ messageId: message.id });
+  } catch (err) {
+    // Nothing was queued: give the claim back so the job's retry can send.
+    await claim.destroy().catch(() => undefined);
+    throw err;
+  }
 }
 
 /** The notification subscriber, in every process that commits case changes. */
