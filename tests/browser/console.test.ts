@@ -74,13 +74,18 @@ describe('agents\' console in Chromium: offers, replies, declines, catch-up afte
   });
 
   test('a contact posted to the integration API is offered to exactly one agent within a second; accept, reply; the other never had it', async () => {
+    const offerEvents: [number, number][] = [];
+    s.t.ctx.events.on('offer.changed', (p) => void offerEvents.push([p.conversationId, Date.now()]));
     const c = await s.postContact();
     const winner = await until('the offer at one console', async () => {
       for (const a of agents) if ((await offerCard(a, c.id).count()) > 0) return a;
       return null;
     }, 5_000, 10);
     const latency = Date.now() - c.at;
-    expect(latency).toBeLessThan(1000);
+    if (latency >= 1000) {
+      const madeAt = offerEvents.find(([id]) => id === c.id)?.[1];
+      throw new Error(`the offer showed ${latency} ms after the POST answer (routing made it after ${madeAt ? madeAt - c.at : '?'} ms); the issue asks for under 1 s`);
+    }
     const other = agents.find((a) => a !== winner)!;
     expect(await offerCard(winner, c.id).textContent()).toContain(c.registrationNumber);
     // A countdown is shown with the offer.
@@ -112,6 +117,13 @@ describe('agents\' console in Chromium: offers, replies, declines, catch-up afte
     expect(await offerCard(first, c.id).count()).toBe(0);
     await offerCard(second, c.id).getByRole('button', { name: 'Accept' }).click();
     await second.page.waitForSelector(`[data-testid="case-view"][data-case-id="${c.id}"]`);
+
+    // The first agent opens the same case: the owner sees who else is looking, and when they type.
+    await first.page.goto(`${s.base}/console/#/case/${c.id}`);
+    await first.page.waitForSelector(`[data-testid="case-view"][data-case-id="${c.id}"]`);
+    await until('the viewer at the owner', async () => ((await second.page.locator('[data-testid="viewers"]').textContent().catch(() => '')) ?? '').includes(first.name), 5_000);
+    await first.page.type('#reply-text', 'Verific');
+    await until('the typing notice', async () => ((await second.page.locator('[data-testid="viewers"]').textContent().catch(() => '')) ?? '').includes('scrie'), 5_000);
   });
 
   test('a console that lost the network says so, and on reconnect catches up with nothing missing', async () => {

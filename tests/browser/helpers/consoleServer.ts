@@ -7,7 +7,9 @@ import { createApp } from '../../../server/app';
 import { createApiKey } from '../../../server/auth/apiKeys';
 import { createAgent } from '../../../server/auth/createAgent';
 import { registerJobHandlers } from '../../../server/jobs/handlers';
-import { startServices } from '../../../server/services';
+import { realtimeService } from '../../../server/realtime/server';
+import { routingService } from '../../../server/routing/engine';
+import { SERVICES, startServices } from '../../../server/services';
 import { createTestContext, type TestContext } from '../../helpers/context';
 import type { TestDialect } from '../../helpers/services';
 
@@ -55,7 +57,10 @@ export async function startConsoleServer(dialect: TestDialect, agents: { email: 
   await t.ctx.jobs.start();
   const server: Server = createServer(createApp(t.ctx));
   await new Promise<void>((r) => server.listen(port, '127.0.0.1', () => r()));
-  const stopServices = await startServices(t.ctx, 'all', server);
+  // Every service npm start runs; routing and realtime are added if the registry does not list them (yet).
+  const services = [...SERVICES];
+  for (const s of [routingService, realtimeService]) if (!services.some((x) => x.name === s.name)) services.push(s);
+  const stopServices = await startServices(t.ctx, 'all', server, services);
   const browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
   let n = 0;
   return {
