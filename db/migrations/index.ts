@@ -8,6 +8,7 @@ import * as slaCalendar from './202611246001-sla-calendar';
 import * as wallboardCovering from './202611246002-wallboard-covering';
 import * as portalRatings from './202611243001-portal-ratings';
 import * as citizenNotifications from './202611243002-citizen-notifications';
+import * as portalRateLimits from './202611243003-portal-rate-limits';
 import * as cannedResponses from './202611241101-canned-responses';
 import * as routing from './202611241001-routing';
 
@@ -28,6 +29,7 @@ export const MIGRATIONS: [name: string, migration: MigrationModule][] = [
   ['202611246002-wallboard-covering', wallboardCovering],
   ['202611243001-portal-ratings', portalRatings],
   ['202611243002-citizen-notifications', citizenNotifications],
+  ['202611243003-portal-rate-limits', portalRateLimits],
   ['202611241101-canned-responses', cannedResponses],
   ['202611242001-email', email],
   ['202611241001-routing', routing],

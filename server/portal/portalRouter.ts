@@ -1,6 +1,6 @@
 import path from 'node:path';
 import express, { type Request, type Response, type Router } from 'express';
-import { rateLimit, type RateLimitRequestHandler } from 'express-rate-limit';
+import { rateLimit, type RateLimitRequestHandler, type Store } from 'express-rate-limit';
 import type { Language } from '../../channels/contract';
 import { Category, Conversation } from '../../db/models';
 import type { ConversationStatus } from '../../db/models/Conversation';
@@ -10,6 +10,7 @@ import { countPublicRequests, findPublicRequests, publicStatus, serviceRequestId
 import { addInformation } from './addInformation';
 import { messages } from './messages';
 import { FormParseError, parseForm, type ParsedForm } from './multipart';
+import { DbRateLimitStore } from './dbRateLimitStore';
 import { rateCase } from './rateCase';
 import { newSubmissionId, submitRequest } from './submitRequest';
 import { findTrackedCase, publicCaseView } from './tracking';
@@ -17,7 +18,7 @@ import { formPage, type CategoryOption, type FieldErrors, type FormValues } from
 import { mapPage } from './views/mapPage';
 import { errorPage, notFoundPage, rateLimitedPage, successPage, trackingLive, trackingPage } from './views/pages';
 
-/** Abuse limits per client address (express-rate-limit's memory store: per process, see the report). */
+/** Abuse limits per client address. */
 export const PORTAL_LIMITS = {
   /** Form submissions (new requests, information, ratings) per window. */
   submissions: { windowMs: 10 * 60_000, limit: 10 },
@@ -36,8 +37,9 @@ async function categoryOptions(language: Language): Promise<CategoryOption[]> {
   return rows.map((c) => ({ code: c.code, name: language === 'en' ? c.nameEn : c.nameRo, groupCode: c.groupCode, locationBased: c.locationBased }));
 }
 
-function limiter(opts: { windowMs: number; limit: number }, language: (req: Request) => Language, skipSuccessfulRequests = false): RateLimitRequestHandler {
+function limiter(opts: { windowMs: number; limit: number }, language: (req: Request) => Language, store?: Store, skipSuccessfulRequests = false): RateLimitRequestHandler {
   return rateLimit({
+    ...(store ? { store } : {}),
     windowMs: opts.windowMs,
     limit: opts.limit,
     standardHeaders: 'draft-8',
@@ -62,8 +64,11 @@ function limiter(opts: { windowMs: number; limit: number }, language: (req: Requ
 export function portalRouter(ctx: AppContext): Router {
   const router = express.Router();
   const langOf = (req: Request): Language => (req.baseUrl.startsWith('/en') || req.originalUrl.startsWith('/en/') ? 'en' : 'ro');
-  const submitLimit = limiter(PORTAL_LIMITS.submissions, langOf);
-  const trackingLimit = limiter(PORTAL_LIMITS.trackingMisses, langOf, true);
+  // Submissions are counted in the database, so the limit holds across web processes. Tracking misses are
+  // counted per process: successful page loads and live-update polls would otherwise each cost two writes,
+  // and the 192-bit tokens, not this limit, are what makes guessing hopeless.
+  const submitLimit = limiter(PORTAL_LIMITS.submissions, langOf, new DbRateLimitStore(ctx.db, 'portal-submit'));
+  const trackingLimit = limiter(PORTAL_LIMITS.trackingMisses, langOf, undefined, true);
 
   router.use('/portal-assets/leaflet', express.static(path.dirname(require.resolve('leaflet/dist/leaflet.js')), { maxAge: '7d', fallthrough: false }));
   router.use('/portal-assets', express.static(path.join(__dirname, 'assets'), { maxAge: '1h', fallthrough: false }));

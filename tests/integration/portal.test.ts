@@ -392,6 +392,10 @@ describe.each(DIALECTS)('citizen portal on %s', (dialect) => {
     expect(statuses.slice(PORTAL_LIMITS.submissions.limit).every((s) => s === 429)).toBe(true);
     expect(lastText).toContain('Ați trimis prea multe cereri');
     expect(await counts()).toEqual(before);
+    // The count lives in the database: another web process (another app on the same database) refuses too.
+    const otherProcess = createApp(t.ctx);
+    const elsewhere = await request(otherProcess).post('/').set('X-Forwarded-For', ip).field('submissionId', submissionId()).field('description', 'x');
+    expect(elsewhere.status).toBe(429);
     // Someone else is not affected.
     expect((await submit(pothole())).status).toBe(201);
   });
