@@ -16,6 +16,7 @@ import { WallboardView } from './wallboard/WallboardView';
 import { ReportsView } from './reports/ReportsView';
 import { SlaAdminView } from './admin/sla/SlaAdminView';
 import { SupervisorNav } from './wallboard/SupervisorNav';
+import { CannedResponsesView } from './admin/CannedResponsesView';
 
 const PRESENCES: PresenceState[] = ['available', 'busy', 'away', 'after_call_work', 'offline'];
 
@@ -170,6 +171,13 @@ function Shell({ agent, onSignOut }: { agent: SessionAgent; onSignOut(): void })
             </li>
           </ul>
           <SupervisorNav role={agent.role} route={route} />
+          <ul>
+            <li>
+              <a href={href({ name: 'admin-canned' })} aria-current={route.name === 'admin-canned' ? 'page' : undefined}>
+                {t('nav.canned')}
+              </a>
+            </li>
+          </ul>
           <h2>{t('nav.queues')}</h2>
           <ul>
             {(dir.data?.departments ?? []).map((d) => (
@@ -189,6 +197,7 @@ function Shell({ agent, onSignOut }: { agent: SessionAgent; onSignOut(): void })
           {route.name === 'wallboard' && <WallboardView />}
           {route.name === 'reports' && <ReportsView />}
           {route.name === 'admin-sla' && <SlaAdminView role={agent.role} />}
+          {route.name === 'admin-canned' && <CannedResponsesView role={agent.role} />}
         </main>
       </div>
       {help && <HelpOverlay onClose={() => setHelp(false)} />}

@@ -18,7 +18,7 @@ function Viewers({ conversationId, me }: { conversationId: number; me: SessionAg
   const typing = others.filter((v) => v.typing);
   return (
     <p className="viewers" role="status" data-testid="viewers">
-      <span aria-hidden="true">👁 </span>
+      <span aria-hidden="true">◉ </span>
       {t('case.viewers', { names: others.map((v) => v.name).join(', ') })}
       {typing.map((v) => (
         <span key={v.agentId} className="typing">
@@ -90,7 +90,8 @@ export function CaseView({ id, me }: { id: number; me: SessionAgent }) {
           <span className="regno">{c.registrationNumber}</span> {c.subject ?? ''}
         </h1>
         <p>
-          <StatusBadge status={c.status} /> <SlaBadge state={c.slaState} /> · {t(`channel.${c.channel}`)} · {t('case.registered')}: {dateTime(c.registeredAt)} · {t('case.legalDue')}:{' '}
+          <StatusBadge status={c.status} />
+          {c.resolution ? ` (${t(`resolution.${c.resolution as 'answered' | 'fixed' | 'rejected' | 'forwarded'}`)})` : ''} <SlaBadge state={c.slaState} /> · {t(`channel.${c.channel}`)} · {t('case.registered')}: {dateTime(c.registeredAt)} · {t('case.legalDue')}:{' '}
           <strong>{date(c.legalDueDate)}</strong> · {t('case.internalDue')}: {date(c.internalDueDate)} · {t('case.assignee')}: {c.assignee?.name ?? t('case.unassigned')} · {t('case.department')}: {deptName}
           {c.category ? ` · ${t('case.category')}: ${lang === 'ro' ? c.category.nameRo : c.category.nameEn}` : ''}
         </p>
@@ -120,13 +121,14 @@ export function CaseView({ id, me }: { id: number; me: SessionAgent }) {
                   }
                   const m = entry.message;
                   const Renderer = m.channel === 'internal' ? NoteMessage : MESSAGE_RENDERERS[m.channel];
-                  const who = m.direction === 'inbound' ? t('msg.inbound') : m.direction === 'note' ? t('msg.note', { name: m.author?.name ?? '—' }) : t('msg.outbound', { name: m.author?.name ?? t('msg.automatic') });
+                  const who =
+                    m.direction === 'inbound' ? t('msg.inbound') : m.direction === 'note' ? t('msg.note', { name: m.author?.name ?? '—' }) : m.author ? t('msg.outbound', { name: m.author.name }) : t('msg.automatic');
                   return (
                     <li key={`m${m.id}`} className={`tl-message dir-${m.direction} ch-${m.channel}`} data-message-id={m.id}>
                       <p className="tl-meta">
                         <strong>{t(`channel.${m.channel}`)}</strong> · {who} · <time dateTime={m.receivedAt}>{dateTime(m.receivedAt)}</time>
                         {m.deliveryStatus ? ` · ${t('msg.delivery', { status: m.deliveryStatus })}` : ''}
-                        {m.automatic ? ` · ${t('msg.automatic')}` : ''}
+                        {m.automatic && m.author ? ` · ${t('msg.automatic')}` : ''}
                       </p>
                       <Renderer message={m} caseId={c.id} />
                     </li>

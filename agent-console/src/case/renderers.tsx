@@ -19,7 +19,7 @@ function Attachments({ message, caseId, skip = [] }: RendererProps & { skip?: nu
       <strong>{t('msg.attachments')}:</strong>{' '}
       {files.map((a) => (
         <a key={a.id} href={fileUrl(caseId, a)} target="_blank" rel="noopener noreferrer" className="attachment">
-          📎 {a.filename} ({Math.ceil(a.size / 1024)} KB)
+          {a.filename} ({Math.ceil(a.size / 1024)} KB)
         </a>
       ))}
     </div>
@@ -92,7 +92,7 @@ function VoiceMessage({ message, caseId }: RendererProps) {
   return (
     <>
       <p>
-        <span aria-hidden="true">📞 </span>
+        <span aria-hidden="true">☎ </span>
         {duration !== null ? t('msg.callDuration', { d: formatDuration(duration) }) : null}
       </p>
       {src ? (

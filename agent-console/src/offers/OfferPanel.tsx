@@ -52,7 +52,7 @@ function Countdown({ expiresAt }: { expiresAt: string }) {
   const left = Math.max(0, Math.ceil((new Date(expiresAt).getTime() - now) / 1000));
   return (
     <span className="countdown" aria-label={t('offer.secondsLeft', { s: left })}>
-      <span aria-hidden="true">⏱ </span>
+      <span aria-hidden="true">◷ </span>
       {t('offer.secondsLeft', { s: left })}
     </span>
   );
@@ -86,7 +86,7 @@ export function OfferPanel() {
       {offers.map((o) => (
         <article key={o.id} className="offer-card" data-testid="offer" data-conversation-id={o.conversationId} aria-labelledby={`offer-${o.id}`}>
           <h2 id={`offer-${o.id}`}>
-            <span aria-hidden="true">🔔 </span>
+            <span aria-hidden="true">★ </span>
             {t('offer.title')}: <span className="regno">{o.conversation.registrationNumber}</span>
           </h2>
           <p>

@@ -8,7 +8,8 @@ export type Route =
   | { name: 'search'; q: string }
   | { name: 'wallboard' }
   | { name: 'reports' }
-  | { name: 'admin-sla' };
+  | { name: 'admin-sla' }
+  | { name: 'admin-canned' };
 
 export function parseRoute(hash: string): Route {
   const [path, query] = hash.replace(/^#\/?/, '').split('?');
@@ -18,6 +19,7 @@ export function parseRoute(hash: string): Route {
   if (parts[0] === 'wallboard') return { name: 'wallboard' };
   if (parts[0] === 'reports') return { name: 'reports' };
   if (parts[0] === 'admin' && parts[1] === 'sla') return { name: 'admin-sla' };
+  if (parts[0] === 'admin' && parts[1] === 'canned') return { name: 'admin-canned' };
   if (parts[0] === 'search') return { name: 'search', q: new URLSearchParams(query ?? '').get('q') ?? '' };
   return { name: 'mine' };
 }
@@ -38,6 +40,8 @@ export function href(route: Route): string {
       return '#/reports';
     case 'admin-sla':
       return '#/admin/sla';
+    case 'admin-canned':
+      return '#/admin/canned';
   }
 }
 
