@@ -1,6 +1,7 @@
 import type { QueryInterface } from 'sequelize';
 import type { MigrationFn } from 'umzug';
 import * as initial from './202611240001-initial';
+import * as jobs from './202611240002-jobs';
 import * as email from './202611242001-email';
 import * as phone from './202611244001-phone';
 import * as phoneAgentIndex from './202611244002-phone-agent-index';
@@ -33,4 +34,5 @@ export const MIGRATIONS: [name: string, migration: MigrationModule][] = [
   ['202611241101-canned-responses', cannedResponses],
   ['202611242001-email', email],
   ['202611241001-routing', routing],
+  ['202611240002-jobs', jobs],
 ];
