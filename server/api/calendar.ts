@@ -11,6 +11,7 @@ import { notFound } from '../errors';
 import { ExtendLegalDeadlineSchema, extendLegalDeadline } from '../sla/extendLegalDeadline';
 import { legalTerms } from '../sla/legalTerms';
 import { parseInput } from '../sla/parseInput';
+import { recomputeOpenCases } from '../sla/recomputeOpenCases';
 import { LegalTriageSchema, triageLegalRequest } from '../sla/reclassifyRequest';
 
 const isoDate = z.string().refine(isIsoDate, 'expected a date as YYYY-MM-DD');
@@ -77,6 +78,7 @@ export function calendarRouter(ctx: AppContext): Router {
       );
     });
     invalidateBusinessCalendar();
+    void recomputeOpenCases(ctx);
     res.json({ weekly: body.weekly });
   });
 
@@ -85,6 +87,7 @@ export function calendarRouter(ctx: AppContext): Router {
     const row = await BusinessCalendarRow.findByPk(CALENDAR_ID, { rejectOnEmpty: true });
     await row.update(body);
     invalidateBusinessCalendar();
+    void recomputeOpenCases(ctx);
     res.json({ legalMarginWorkingDays: row.legalMarginWorkingDays, warnPercent: row.warnPercent });
   });
 
@@ -96,6 +99,7 @@ export function calendarRouter(ctx: AppContext): Router {
     });
     await day.update({ kind: body.kind, note: body.note ?? null, windows: body.windows ?? [] });
     invalidateBusinessCalendar();
+    void recomputeOpenCases(ctx);
     res.json({ date: day.date, kind: day.kind, note: day.note, windows: day.windows });
   });
 
@@ -104,6 +108,7 @@ export function calendarRouter(ctx: AppContext): Router {
     const removed = await CalendarDay.destroy({ where: { calendarId: CALENDAR_ID, date } });
     if (!removed) throw notFound(`A calendar day on ${date}`);
     invalidateBusinessCalendar();
+    void recomputeOpenCases(ctx);
     res.status(204).end();
   });
 

@@ -6,6 +6,7 @@ import { loadSession, requireRole } from '../auth/sessions';
 import type { AppContext } from '../context';
 import { notFound } from '../errors';
 import { parseInput } from '../sla/parseInput';
+import { recomputeOpenCases } from '../sla/recomputeOpenCases';
 
 const targetMinutes = z.number().int().min(1).max(60 * 24 * 90).nullable();
 
@@ -35,8 +36,8 @@ export function presentPolicy(p: SlaPolicy) {
 }
 
 /**
- * /api/v1/sla-policies: the service targets (admins edit, supervisors read). A change applies to each open case at
- * its next event or sweep; the legal deadlines do not depend on policies.
+ * /api/v1/sla-policies: the service targets (admins edit, supervisors read). A change is applied to every open
+ * case in the background; the legal deadlines do not depend on policies.
  */
 export function slaPoliciesRouter(ctx: AppContext): Router {
   const router = express.Router();
@@ -52,16 +53,20 @@ export function slaPoliciesRouter(ctx: AppContext): Router {
     res.json({ policies: (await SlaPolicy.findAll({ order: [['id', 'ASC']] })).map(presentPolicy) });
   });
   router.post('/', admin, async (req, res) => {
-    res.status(201).json(presentPolicy(await SlaPolicy.create(parseInput(SlaPolicySchema, req.body))));
+    const policy = await SlaPolicy.create(parseInput(SlaPolicySchema, req.body));
+    void recomputeOpenCases(ctx);
+    res.status(201).json(presentPolicy(policy));
   });
   router.patch('/:id', admin, async (req, res) => {
     const p = await find(req.params.id);
     await p.update(parseInput(SlaPolicySchema.partial(), req.body));
+    void recomputeOpenCases(ctx);
     res.json(presentPolicy(p));
   });
   router.delete('/:id', admin, async (req, res) => {
     // Clocks keep their policyId history through SET NULL; deactivating is the gentler choice in the screens.
     await (await find(req.params.id)).destroy();
+    void recomputeOpenCases(ctx);
     res.status(204).end();
   });
   return router;

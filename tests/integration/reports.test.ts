@@ -8,6 +8,7 @@ import { addDays, bucharestDate } from '../../server/calendar/dates';
 import { bucharestInstant } from '../../server/calendar/zone';
 import { ingestContact } from '../../server/ingest/ingestContact';
 import { recomputeSla } from '../../server/sla/recomputeSla';
+import { recomputeOpenCases } from '../../server/sla/recomputeOpenCases';
 import { percentiles, reportCsv, supervisorReport } from '../../server/sla/supervisorReport';
 import { createTestContext, type TestContext } from '../helpers/context';
 import { category, contact, department } from '../helpers/factories';
@@ -56,6 +57,7 @@ describe.each(DIALECTS)('reports and SLA API on %s', (dialect) => {
     admin = await login('admin@primarie.test');
   });
   afterAll(async () => {
+    await recomputeOpenCases(t.ctx);
     await t.cleanup();
     invalidateBusinessCalendar();
   });
@@ -101,6 +103,7 @@ describe.each(DIALECTS)('reports and SLA API on %s', (dialect) => {
       const split = [[], [{ startMinute: 480, endMinute: 720 }, { startMinute: 780, endMinute: 990 }], [{ startMinute: 480, endMinute: 990 }], [{ startMinute: 480, endMinute: 990 }], [{ startMinute: 480, endMinute: 990 }], [{ startMinute: 480, endMinute: 840 }], []];
       expect((await put(split)).status).toBe(200);
       expect((await request(app).get('/api/v1/calendar').set('Cookie', agent.cookie)).body.weekly).toEqual(split);
+      await recomputeOpenCases(t.ctx);
     });
   });
 
@@ -120,8 +123,28 @@ describe.each(DIALECTS)('reports and SLA API on %s', (dialect) => {
       const list = await request(app).get('/api/v1/sla-policies').set('Cookie', supervisor.cookie);
       expect(list.body.policies).toHaveLength(1);
       expect((await request(app).delete(`/api/v1/sla-policies/${created.body.id}`).set('Cookie', admin.cookie).set('X-CSRF-Token', admin.csrf)).status).toBe(204);
+      await recomputeOpenCases(t.ctx);
       expect((await request(app).delete(`/api/v1/sla-policies/${created.body.id}`).set('Cookie', admin.cookie).set('X-CSRF-Token', admin.csrf)).status).toBe(404);
     });
+  });
+
+  test('a new policy is applied to the cases already open, in the background', async () => {
+    const open = await ingestContact(t.ctx, contact({ channel: 'letter', legalBasis: 'none' }));
+    await recomputeSla(t.ctx, open.conversation.id);
+    expect((await Conversation.findByPk(open.conversation.id, { rejectOnEmpty: true })).firstResponseDueAt).toBeNull();
+    const res = await request(app).post('/api/v1/sla-policies').set('Cookie', admin.cookie).set('X-CSRF-Token', admin.csrf).send({ name: 'Scrisori', channel: 'letter', firstResponseMinutes: 600 });
+    expect(res.status).toBe(201);
+    const deadline = Date.now() + 15_000;
+    let due: Date | null = null;
+    while (!due && Date.now() < deadline) {
+      await recomputeOpenCases(t.ctx); // joins the run the API started, or starts one
+      due = (await Conversation.findByPk(open.conversation.id, { rejectOnEmpty: true })).firstResponseDueAt;
+    }
+    expect(due).not.toBeNull();
+    await request(app).delete(`/api/v1/sla-policies/${res.body.id}`).set('Cookie', admin.cookie).set('X-CSRF-Token', admin.csrf);
+    await recomputeOpenCases(t.ctx);
+    // Out of the way of the report tests below: closed, registered long ago.
+    await Conversation.update({ status: 'closed', registeredAt: new Date(Date.now() - 90 * 86_400_000) }, { where: { id: open.conversation.id } });
   });
 
   describe('supervisor report', () => {
