@@ -8,7 +8,8 @@ import { createTestContext, type TestContext } from '../helpers/context';
 import { category } from '../helpers/factories';
 import { jpegPhoto } from '../helpers/portal';
 
-jest.setTimeout(120_000);
+// Generous: the suite shares two cores with other suites and other sessions.
+jest.setTimeout(180_000);
 
 const CHROMIUM_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', '--disable-quic'];
 
@@ -93,6 +94,7 @@ describe('citizen portal in a real browser (Chromium)', () => {
     ['without JavaScript', false],
   ])('submit with a photo, track, the agent resolves, the citizen sees it and rates it — %s', async (_label, js) => {
     const context = await browser.newContext({ javaScriptEnabled: js, locale: 'ro-RO' });
+    context.setDefaultTimeout(60_000);
     // Any request leaving this server fails the test: no tiles, fonts or trackers from elsewhere.
     context.on('request', (r) => {
       if (!r.url().startsWith(base) && !r.url().startsWith('data:')) outsideRequests.push(r.url());
@@ -121,7 +123,7 @@ describe('citizen portal in a real browser (Chromium)', () => {
 
     if (js) {
       // No reload: the page polls and swaps in the new state.
-      await page.waitForFunction(() => document.getElementById('case-status')?.textContent?.includes('Soluționată'), undefined, { timeout: 20_000 });
+      await page.waitForFunction(() => document.getElementById('case-status')?.textContent?.includes('Soluționată'), undefined, { timeout: 45_000 });
     } else {
       await page.reload();
     }
@@ -143,6 +145,7 @@ describe('citizen portal in a real browser (Chromium)', () => {
 
   test('form errors are announced next to the field and keep what was typed (no JavaScript)', async () => {
     const context = await browser.newContext({ javaScriptEnabled: false });
+    context.setDefaultTimeout(60_000);
     const page = await context.newPage();
     await page.goto(`${base}/en/`);
     await page.selectOption('#category', 'drumuri-gropi');
@@ -156,6 +159,7 @@ describe('citizen portal in a real browser (Chromium)', () => {
   });
   test('accessibility basics: every control has a label, the skip link comes first, the language switch keeps the page', async () => {
     const context = await browser.newContext();
+    context.setDefaultTimeout(60_000);
     const page = await context.newPage();
     for (const path of ['/', '/en/', '/harta']) {
       await page.goto(`${base}${path}`);
