@@ -7,6 +7,7 @@ import * as phone from './202611244001-phone';
 import * as phoneAgentIndex from './202611244002-phone-agent-index';
 import * as slaCalendar from './202611246001-sla-calendar';
 import * as wallboardCovering from './202611246002-wallboard-covering';
+import * as reportRepliesIndex from './202611246003-report-replies-index';
 import * as portalRatings from './202611243001-portal-ratings';
 import * as citizenNotifications from './202611243002-citizen-notifications';
 import * as portalRateLimits from './202611243003-portal-rate-limits';
@@ -28,6 +29,7 @@ export const MIGRATIONS: [name: string, migration: MigrationModule][] = [
   ['202611244002-phone-agent-index', phoneAgentIndex],
   ['202611246001-sla-calendar', slaCalendar],
   ['202611246002-wallboard-covering', wallboardCovering],
+  ['202611246003-report-replies-index', reportRepliesIndex],
   ['202611243001-portal-ratings', portalRatings],
   ['202611243002-citizen-notifications', citizenNotifications],
   ['202611243003-portal-rate-limits', portalRateLimits],

@@ -26,6 +26,8 @@ export type ReportQuery = z.infer<typeof ReportQuerySchema>;
 /** Histogram granularity: first responses to the minute, resolutions to ten minutes. */
 const FIRST_RESPONSE_BUCKET_MS = 60_000;
 const RESOLUTION_BUCKET_MS = 600_000;
+/** Per-agent resolution medians to the hour (half an hour either way): enough to compare agents. */
+const AGENT_BUCKET_MS = 3_600_000;
 const BACKLOG_BUCKETS: [label: string, days: number][] = [['0-1d', 1], ['1-3d', 3], ['3-7d', 7], ['7-14d', 14], ['14-30d', 30], ['30d+', Infinity]];
 const STATUS_LIST = OPEN_STATUSES.map((s) => `'${s}'`).join(',');
 
@@ -48,7 +50,7 @@ export async function supervisorReport(sequelize: Sequelize, query: ReportQuery,
   const timers = (where: string) =>
     filtered ? `FROM sla_timers t JOIN conversations c ON c.id = t.conversationId WHERE ${where}${andCase}` : `FROM sla_timers t WHERE ${where}`;
 
-  const [volume, categories, departments, firstHist, resolutionHist, compliance, agentRows, agentHist, replies, backlog, satisfaction] = await Promise.all([
+  const [volume, categories, departments, firstHist, resolutionHist, compliance, agentRows, replies, backlog, satisfaction] = await Promise.all([
     q<{ channel: string; categoryId: number | null; departmentId: number | null; n: number }>(
       `SELECT c.channel, c.categoryId, c.departmentId, COUNT(*) AS n FROM conversations c
         WHERE c.registeredAt >= :start AND c.registeredAt < :end${andCase} GROUP BY c.channel, c.categoryId, c.departmentId`,
@@ -69,17 +71,14 @@ export async function supervisorReport(sequelize: Sequelize, query: ReportQuery,
         GROUP BY CASE WHEN t.kind = 'legal' THEN 1 ELSE 0 END, t.outcome`,
       params,
     ),
-    q<{ agentId: number; name: string; kind: string; outcome: string | null; n: number }>(
-      `SELECT c.assigneeId AS agentId, a.name, t.kind, t.outcome, COUNT(*) AS n FROM sla_timers t
-         JOIN conversations c ON c.id = t.conversationId JOIN agents a ON a.id = c.assigneeId
+    // One pass over the period's clocks for every agent figure, clocks first (the join to the agent filters out
+    // unassigned cases; a WHERE on assigneeId would make MariaDB drive the join from the cases instead).
+    q<{ agentId: number; name: string; kind: string; outcome: string | null; b: number; n: number }>(
+      `SELECT c.assigneeId AS agentId, a.name, t.kind, t.outcome,
+              CASE WHEN t.kind = 'resolution' AND t.elapsedMs IS NOT NULL THEN t.elapsedMs ${div} ${AGENT_BUCKET_MS} ELSE -1 END AS b, COUNT(*) AS n
+         FROM sla_timers t JOIN conversations c ON c.id = t.conversationId JOIN agents a ON a.id = c.assigneeId
         WHERE t.decidedAt >= :start AND t.decidedAt < :end AND t.kind IN ('resolution', 'first_response', 'next_response')${andCase}
-        GROUP BY c.assigneeId, a.name, t.kind, t.outcome`,
-      params,
-    ),
-    q<{ agentId: number; b: number; n: number }>(
-      `SELECT c.assigneeId AS agentId, t.elapsedMs ${div} ${RESOLUTION_BUCKET_MS} AS b, COUNT(*) AS n FROM sla_timers t JOIN conversations c ON c.id = t.conversationId
-        WHERE t.decidedAt >= :start AND t.decidedAt < :end AND t.kind = 'resolution' AND t.elapsedMs IS NOT NULL AND c.assigneeId IS NOT NULL${andCase}
-        GROUP BY c.assigneeId, t.elapsedMs ${div} ${RESOLUTION_BUCKET_MS}`,
+        GROUP BY c.assigneeId, a.name, t.kind, t.outcome, CASE WHEN t.kind = 'resolution' AND t.elapsedMs IS NOT NULL THEN t.elapsedMs ${div} ${AGENT_BUCKET_MS} ELSE -1 END`,
       params,
     ),
     q<{ agentId: number; n: number }>(
@@ -122,7 +121,8 @@ export async function supervisorReport(sequelize: Sequelize, query: ReportQuery,
     if (r.outcome === 'breached') a.slaBreached += Number(r.n);
   }
   for (const [id, a] of agents) {
-    a.medianResolutionSeconds = percentiles(agentHist.filter((h) => Number(h.agentId) === id), RESOLUTION_BUCKET_MS).medianSeconds;
+    const hist = agentRows.filter((h) => Number(h.agentId) === id && h.kind === 'resolution' && Number(h.b) >= 0).map((h) => ({ b: Number(h.b), n: Number(h.n) }));
+    a.medianResolutionSeconds = percentiles(hist, AGENT_BUCKET_MS).medianSeconds;
   }
   for (const r of replies) {
     const a = agents.get(Number(r.agentId));

@@ -193,7 +193,7 @@ describe.each(DIALECTS)('reports and SLA API on %s', (dialect) => {
       expect(r.compliance.legal).toEqual({ met: 1, breached: 1, share: 0.5 });
       expect(r.compliance.sla).toEqual({ met: 3, breached: 1, share: 0.75 });
       expect(r.satisfaction).toEqual(hasRatings ? { available: true, count: 2, average: 3.5 } : { available: false, count: 0, average: null });
-      expect(r.agents).toEqual([{ agentId, name: 'Ana Agent', resolved: 2, slaMet: 3, slaBreached: 1, repliesSent: 0, medianResolutionSeconds: 7500 }]);
+      expect(r.agents).toEqual([{ agentId, name: 'Ana Agent', resolved: 2, slaMet: 3, slaBreached: 1, repliesSent: 0, medianResolutionSeconds: 9000 }]);
       expect(r.backlog.find((b) => b.bucket === '7-14d')!.count).toBe(1);
       expect(r.backlog.find((b) => b.bucket === '0-1d')!.count).toBe(1);
 
