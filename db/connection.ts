@@ -68,7 +68,7 @@ type SqliteConn = {
   __writer?: boolean;
 };
 type SqliteManager = {
-  getConnection(o?: { uuid?: string }): Promise<SqliteConn>;
+  getConnection(o?: { uuid?: string; type?: string }): Promise<SqliteConn>;
   releaseConnection(c: SqliteConn, force?: boolean): Promise<void>;
 };
 
@@ -80,6 +80,8 @@ type SqliteManager = {
  * transaction use the default connection, which WAL lets run beside the writer. The gate sits in the
  * connection manager, so even a direct sequelize.transaction() call is serialised.
  */
+const WRITE_QUERY_TYPES = new Set(['INSERT', 'UPDATE', 'UPSERT', 'DELETE', 'BULKUPDATE', 'BULKDELETE']);
+
 function shareSqliteWriter(sequelize: Sequelize): void {
   const manager = sequelize.connectionManager as unknown as SqliteManager;
   const getConnection = manager.getConnection.bind(manager);
@@ -97,16 +99,42 @@ function shareSqliteWriter(sequelize: Sequelize): void {
     return conn;
   };
 
+  const acquire = async (timeoutMs?: number) => {
+    if (!busy) {
+      busy = true;
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const entry = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = timeoutMs
+        ? setTimeout(() => {
+            waiting.splice(waiting.indexOf(entry), 1);
+            reject(new Error(`SQLITE_BUSY: no write slot within ${timeoutMs} ms (a write outside its transaction while that transaction is open?)`));
+          }, timeoutMs)
+        : undefined;
+      waiting.push(entry);
+    });
+  };
+  const openWriter = async (o: { uuid?: string }) => {
+    if (!writer) {
+      writer = await tune(await getConnection({ ...o, uuid: 'writer' }));
+      writer.__writer = true;
+    }
+    return writer;
+  };
+
   manager.getConnection = async (o) => {
-    if (!o?.uuid || o.uuid === 'default') return tune(await getConnection(o));
-    if (busy) await new Promise<void>((resolve) => waiting.push(resolve));
-    busy = true;
+    const inTransaction = Boolean(o?.uuid && o.uuid !== 'default');
+    // Writes outside a transaction (job polling, sweepers, single updates) take the same gate, so SQLite
+    // never has two writers busy-waiting on each other.
+    const write = !inTransaction && WRITE_QUERY_TYPES.has(String(o?.type ?? ''));
+    if (!inTransaction && !write) return tune(await getConnection(o));
+    await acquire(inTransaction ? undefined : 15_000);
     try {
-      if (!writer) {
-        writer = await tune(await getConnection({ ...o, uuid: 'writer' }));
-        writer.__writer = true;
-      }
-      return writer;
+      return await openWriter(o ?? {});
     } catch (err) {
       release();
       throw err;
