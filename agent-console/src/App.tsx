@@ -33,6 +33,29 @@ function ConnectionBanner() {
   );
 }
 
+/** Notes in which a colleague mentioned me, each with a link to the case. */
+function MentionNotices() {
+  const { t } = useI18n();
+  const { mentions, dismissMention } = useRealtime();
+  const dir = useQuery({ queryKey: ['directory'], queryFn: () => api<Directory>('/directory') });
+  if (!mentions.length) return null;
+  return (
+    <ul className="mentions" aria-live="polite" data-testid="mentions">
+      {mentions.map((m) => (
+        <li key={m.messageId} className="notice">
+          <span aria-hidden="true">@ </span>
+          <a href={href({ name: 'case', id: m.conversationId })} onClick={() => dismissMention(m.messageId)}>
+            {t('mention.notice', { name: dir.data?.agents.find((a) => a.id === m.byAgentId)?.name ?? '—', n: m.registrationNumber })}
+          </a>{' '}
+          <button type="button" className="link" onClick={() => dismissMention(m.messageId)}>
+            {t('help.close')}
+          </button>
+        </li>
+      ))}
+    </ul>
+  );
+}
+
 function PresenceSwitch() {
   const { t } = useI18n();
   const qc = useQueryClient();
@@ -155,6 +178,7 @@ function Shell({ agent, onSignOut }: { agent: SessionAgent; onSignOut(): void })
         </button>
       </header>
       <ConnectionBanner />
+      <MentionNotices />
       <OfferPanel />
       <div className="layout">
         <nav aria-label={t('nav.label')}>
@@ -235,7 +259,7 @@ export function App() {
     );
   }
   return (
-    <RealtimeProvider key={session.data.agent.id}>
+    <RealtimeProvider key={session.data.agent.id} agentId={session.data.agent.id}>
       <Shell
         agent={session.data.agent}
         onSignOut={() => {

@@ -124,6 +124,12 @@ describe('agents\' console in Chromium: offers, replies, declines, catch-up afte
     await until('the viewer at the owner', async () => ((await second.page.locator('[data-testid="viewers"]').textContent().catch(() => '')) ?? '').includes(first.name), 5_000);
     await first.page.type('#reply-text', 'Verific');
     await until('the typing notice', async () => ((await second.page.locator('[data-testid="viewers"]').textContent().catch(() => '')) ?? '').includes('scrie'), 5_000);
+
+    // A note mentioning the owner by @handle: the owner's console shows a notice linking to the case.
+    const handle = second.name === 'Ana Ionescu' ? 'ana' : 'bogdan';
+    await first.page.fill('#note-text', `@${handle} te rog verifică adresa`);
+    await first.page.click('form.note-composer button[type="submit"]');
+    await until('the mention notice', async () => ((await second.page.locator('[data-testid="mentions"]').textContent().catch(() => '')) ?? '').includes(c.registrationNumber), 8_000);
   });
 
   test('a console that lost the network says so, and on reconnect catches up with nothing missing', async () => {

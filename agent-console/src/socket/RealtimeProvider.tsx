@@ -1,6 +1,8 @@
 import { useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { io } from 'socket.io-client';
+import { api } from '../api';
+import type { CaseDetail } from '../types';
 import type {
   Ack,
   AgentClientEvents,
@@ -22,8 +24,18 @@ export interface MeData {
 
 type AckData<E extends keyof AgentClientEvents> = Parameters<AgentClientEvents[E]>[1] extends (ack: Ack<infer T>) => void ? T : never;
 
+/** A colleague mentioned me in a note on a case. */
+export interface MentionNotice {
+  messageId: number;
+  conversationId: number;
+  registrationNumber: string;
+  byAgentId: number | null;
+}
+
 interface Realtime {
   state: ConnectionState;
+  mentions: MentionNotice[];
+  dismissMention(messageId: number): void;
   /** Sends a client→server event and resolves with its Ack's data (rejects with its error). */
   request<E extends keyof AgentClientEvents>(event: E, payload: Parameters<AgentClientEvents[E]>[0]): Promise<AckData<E>>;
   viewers(conversationId: number): ViewerView[];
@@ -55,10 +67,11 @@ function touchCases(qc: QueryClient, ids: number[]): void {
  * invalidate the react-query cache — the cache stays the only source of truth. After every (re)connect the
  * console asks `sync.since` with the last event id it applied and shows the state as current only then.
  */
-export function RealtimeProvider({ children }: { children: ReactNode }) {
+export function RealtimeProvider({ children, agentId }: { children: ReactNode; agentId: number }) {
   const qc = useQueryClient();
   const [state, setState] = useState<ConnectionState>('connecting');
   const [viewers, setViewers] = useState<Record<number, ViewerView[]>>({});
+  const [mentions, setMentions] = useState<MentionNotice[]>([]);
   const socketRef = useRef<AgentClientSocket | null>(null);
   const lastEventId = useRef<number>(Number(sessionStorage.getItem(LAST_ID_KEY) ?? 0) || 0);
 
@@ -124,6 +137,17 @@ export function RealtimeProvider({ children }: { children: ReactNode }) {
     socket.on('message.created', (p) => {
       seen(p.eventId);
       touchCases(qc, [p.message.conversationId]);
+      if (p.message.direction !== 'note' || p.message.agentId === agentId) return;
+      // Socket views carry no mention list; the case's timeline (fetched into the cache anyway) does.
+      const notice = { messageId: p.message.id, conversationId: p.conversation.id, registrationNumber: p.conversation.registrationNumber, byAgentId: p.message.agentId };
+      void qc
+        .fetchQuery({ queryKey: ['case', notice.conversationId], queryFn: () => api<CaseDetail>(`/conversations/${notice.conversationId}`), staleTime: 0 })
+        .then((c) => {
+          const note = c.timeline.find((e) => e.kind === 'message' && e.message.id === notice.messageId);
+          const mentioned = note?.kind === 'message' ? (note.message.metadata as { mentionedAgentIds?: unknown }).mentionedAgentIds : undefined;
+          if (Array.isArray(mentioned) && mentioned.includes(agentId)) setMentions((m) => (m.some((x) => x.messageId === notice.messageId) ? m : [...m, notice]));
+        })
+        .catch(() => undefined);
     });
     socket.on('presence.changed', (p) => {
       patchMe(qc, (me) => (me.presence && me.presence.agentId === p.agent.agentId ? { ...me, presence: p.agent } : me));
@@ -163,7 +187,7 @@ export function RealtimeProvider({ children }: { children: ReactNode }) {
       socket.disconnect();
       socketRef.current = null;
     };
-  }, [qc, seen]);
+  }, [qc, seen, agentId]);
 
   const request = useCallback(<E extends keyof AgentClientEvents>(event: E, payload: Parameters<AgentClientEvents[E]>[0]) => {
     return new Promise<AckData<E>>((resolve, reject) => {
@@ -181,7 +205,11 @@ export function RealtimeProvider({ children }: { children: ReactNode }) {
     });
   }, []);
 
-  const value = useMemo<Realtime>(() => ({ state, request, viewers: (id) => viewers[id] ?? [] }), [state, request, viewers]);
+  const dismissMention = useCallback((messageId: number) => setMentions((m) => m.filter((x) => x.messageId !== messageId)), []);
+  const value = useMemo<Realtime>(
+    () => ({ state, request, viewers: (id) => viewers[id] ?? [], mentions, dismissMention }),
+    [state, request, viewers, mentions, dismissMention],
+  );
   return <Ctx.Provider value={value}>{children}</Ctx.Provider>;
 }
 
