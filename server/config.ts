@@ -64,6 +64,8 @@ export const ConfigSchema = z.object({
   TWILIO_AUTH_TOKEN: z.string().min(16, 'expected the account auth token').optional(),
   TWILIO_PHONE_NUMBER: z.string().regex(/^\+[1-9]\d{6,14}$/, 'expected an E.164 number like +40256123456').optional(),
   LETTERS_INBOX_DIR: optionalString,
+  /** OCR threads for scanned letters per worker process (each uses about one core and 200 MB). */
+  LETTERS_OCR_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
   /** The portal map's tile server, a Leaflet URL template; self-host it or use a provider whose terms allow it. */
   MAP_TILE_URL: z.string().trim().regex(/^(https?:\/\/|\/).*\{z\}.*\{x\}.*\{y\}/, 'expected a tile URL template like https://tile.openstreetmap.org/{z}/{x}/{y}.png').default('https://tile.openstreetmap.org/{z}/{x}/{y}.png'),
   /** Where the portal maps open: "lat,lng,zoom" (the city centre). */

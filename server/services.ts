@@ -6,6 +6,7 @@ import { citizenNotifyService } from './notify/notifyCitizen';
 import { routingService } from './routing/engine';
 import { realtimeService } from './realtime/server';
 import { emailIntakeService } from './email/emailIntakeService';
+import { lettersService } from './letters/inboxWatcher';
 
 export type ProcessRole = 'web' | 'worker' | 'all';
 
@@ -19,7 +20,7 @@ export interface BackgroundService {
 }
 
 /** Every background service, in start order. Each feature adds one line here. */
-export const SERVICES: BackgroundService[] = [slaService, twilioService, citizenNotifyService, routingService, realtimeService, emailIntakeService];
+export const SERVICES: BackgroundService[] = [slaService, twilioService, citizenNotifyService, routingService, realtimeService, emailIntakeService, lettersService];
 
 /** Starts the services of a role; returns a function stopping them in reverse order. */
 export async function startServices(ctx: AppContext, role: ProcessRole, server?: Server, services: BackgroundService[] = SERVICES): Promise<() => Promise<void>> {

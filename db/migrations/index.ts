@@ -13,6 +13,7 @@ import * as citizenNotifications from './202611243002-citizen-notifications';
 import * as portalRateLimits from './202611243003-portal-rate-limits';
 import * as cannedResponses from './202611241101-canned-responses';
 import * as routing from './202611241001-routing';
+import * as letters from './202611245001-letters';
 
 export interface MigrationModule {
   up: MigrationFn<QueryInterface>;
@@ -36,5 +37,6 @@ export const MIGRATIONS: [name: string, migration: MigrationModule][] = [
   ['202611241101-canned-responses', cannedResponses],
   ['202611242001-email', email],
   ['202611241001-routing', routing],
+  ['202611245001-letters', letters],
   ['202611240002-jobs', jobs],
 ];

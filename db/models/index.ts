@@ -31,6 +31,8 @@ import { Offer, initOffer } from './Offer';
 import { AgentSocket, initAgentSocket } from './AgentSocket';
 import { CannedResponse, initCannedResponse } from './CannedResponse';
 import { Rating, initRating } from './Rating';
+import { Letter, initLetter } from './Letter';
+import { LetterPage, initLetterPage } from './LetterPage';
 import { CitizenNotification, initCitizenNotification } from './CitizenNotification';
 
 export { Agent, AgentDepartment, AgentSession, ApiKey, Attachment, Category, Citizen, CitizenIdentity, Conversation, ConversationEvent, Department, Message, RegistryCounter };
@@ -39,6 +41,7 @@ export { AgentPhone, IvrMenuEntry, PhoneCall, SmsOptOut, TwilioWebhookReceipt };
 export { QueueEntry, Offer, AgentSocket };
 export { CannedResponse };
 export { Rating };
+export { Letter, LetterPage };
 export { CitizenNotification };
 export { EmailThreadRef, Mailbox, MailCursor, MailIntake };
 
@@ -58,6 +61,7 @@ export function initModels(sequelize: Sequelize): void {
   for (const init of [initQueueEntry, initOffer, initAgentSocket]) init(sequelize);
   initCannedResponse(sequelize);
   initRating(sequelize);
+  for (const init of [initLetter, initLetterPage]) init(sequelize);
   initCitizenNotification(sequelize);
 
   for (const init of [initMailbox, initMailCursor, initMailIntake, initEmailThreadRef]) init(sequelize);

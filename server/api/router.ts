@@ -13,6 +13,7 @@ import { conversationsRouter } from './conversations';
 import { conversationActionsRouter } from './conversationActions';
 import { cannedResponsesRouter } from './cannedResponses';
 import { directoryRouter, searchRouter } from './search';
+import { lettersRouter } from '../letters/lettersRouter';
 import { phoneApiRouter, smsApiRouter } from '../twilio/phoneApi';
 
 /** Everything under /api/v1. */
@@ -39,5 +40,6 @@ export function apiRouter(ctx: AppContext): Router {
   router.use('/sms', requireAgent, smsApiRouter());
   router.use('/phone', phoneApiRouter(ctx, { requireAgent, requireAdmin: requireRole('admin'), agentId: (req) => req.agent!.id }));
   router.use('/admin', emailAdminRouter(ctx));
+  router.use('/letters', lettersRouter(ctx));
   return router;
 }

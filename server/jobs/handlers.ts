@@ -5,6 +5,7 @@ import { acknowledgeConversation, registerAcknowledgements } from '../acknowledg
 import { notifyCitizen } from '../notify/notifyCitizen';
 import { requeueStuckOutbound, sendOutbound } from '../outbound/sendOutbound';
 import { sweepSla } from '../sla/sweepSla';
+import { ocrLetter } from '../letters/ocrLetter';
 
 /**
  * Registers every job handler and recurring schedule. Features add their handlers here, so a worker process
@@ -19,6 +20,7 @@ export function registerJobHandlers(ctx: AppContext): void {
     await AgentSession.destroy({ where: { expiresAt: { [Op.lt]: new Date() } } });
     await requeueStuckOutbound(ctx);
   });
+  ctx.jobs.handle('letter.ocr', (data) => ocrLetter(ctx, data.letterId));
   ctx.jobs.handle('test.echo', async () => {});
   void ctx.jobs.repeat('maintenance.cleanup', 5 * 60_000, {});
   ctx.jobs.handle('sla.sweep', async () => {

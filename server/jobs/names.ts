@@ -15,6 +15,8 @@ export const JOB_SCHEMAS = Object.freeze({
   'sla.sweep': z.object({}),
   /** Remove expired sessions and old rate-limit rows (recurring). */
   'maintenance.cleanup': z.object({}),
+  /** Read a scanned letter's pages (OCR), extract its fields, release it or hold it for review. Job id: `ocr:${letterId}`. */
+  'letter.ocr': z.object({ letterId: z.number().int().positive() }),
   /** Used by the job system's own tests. */
   'test.echo': z.object({ value: z.string(), failTimes: z.number().int().min(0).optional(), permanent: z.boolean().optional() }),
 });

@@ -4,6 +4,7 @@ import type { OfferRevokeReason } from '../realtime/contract';
 import { afterCommitChanged, writeEvents } from './events';
 import { ROUTABLE_STATUSES } from './load';
 import type { RoutingRuntime } from './runtime';
+import { HELD_LETTER_SQL, letterCaseHeld } from '../letters/routingHold';
 
 /** Call states in which the phone module routes the live call itself (server/twilio/callRouting). */
 const LIVE_CALL_STATES = ['ivr', 'queued', 'offered', 'bridging', 'bridged'];
@@ -29,7 +30,9 @@ export async function syncQueueEntry(r: RoutingRuntime, conversationId: number):
     if (!c) return { route: false, entryId: null };
     const entry = await QueueEntry.findOne({ where: { conversationId }, transaction: t });
     const liveCall = c.channel === 'voice' && (await hasLiveCall(r, t, conversationId));
-    const routable = ROUTABLE_STATUSES.includes(c.status) && !liveCall;
+    // A scanned letter's case waits for OCR and the clerk's review before it is queued (server/letters).
+    const heldLetter = c.channel === 'letter' && (await letterCaseHeld(ctx.db.sequelize, t, conversationId));
+    const routable = ROUTABLE_STATUSES.includes(c.status) && !liveCall && !heldLetter;
     const now = new Date();
     const fields = { departmentId: c.departmentId ?? null, channel: c.channel, language: c.language, priority: c.priority, dueAt: c.dueAt };
 
@@ -127,6 +130,7 @@ export async function findUnqueued(r: RoutingRuntime, limit: number): Promise<nu
        LEFT JOIN queue_entries q ON q.conversationId = c.id
       WHERE c.status IN (:routable) AND c.assigneeId IS NULL AND (q.id IS NULL OR q.state IN ('assigned', 'removed'))
         AND NOT EXISTS (SELECT 1 FROM phone_calls p WHERE p.conversationId = c.id AND p.routingState IN (:live))
+        AND NOT ${HELD_LETTER_SQL}
       ORDER BY c.id LIMIT ${Number(limit)}`,
     { replacements: { routable: [...ROUTABLE_STATUSES], live: LIVE_CALL_STATES }, type: QueryTypes.SELECT },
   );

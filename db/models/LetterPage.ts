@@ -1,0 +1,41 @@
+import { DataTypes, Model, type CreationOptional, type InferAttributes, type InferCreationAttributes, type Sequelize } from 'sequelize';
+import { DATE_MS } from './json';
+
+/** The OCR result of one page of a letter; the text is stored with CNPs already redacted. */
+export class LetterPage extends Model<InferAttributes<LetterPage>, InferCreationAttributes<LetterPage>> {
+  declare id: CreationOptional<number>;
+  declare letterId: number;
+  /** 1-based. */
+  declare pageNo: number;
+  declare status: 'done' | 'failed';
+  declare text: string;
+  /** Tesseract's mean word confidence, 0–100. */
+  declare confidence: number;
+  declare width: number;
+  declare height: number;
+  declare ocrMs: number;
+  declare error: string | null;
+  declare createdAt: CreationOptional<Date>;
+  declare updatedAt: CreationOptional<Date>;
+}
+
+/** Registers the model. */
+export function initLetterPage(sequelize: Sequelize): void {
+  LetterPage.init(
+    {
+      id: { type: DataTypes.INTEGER, autoIncrement: true, primaryKey: true },
+      letterId: { type: DataTypes.INTEGER, allowNull: false },
+      pageNo: { type: DataTypes.INTEGER, allowNull: false },
+      status: { type: DataTypes.STRING(16), allowNull: false },
+      text: { type: DataTypes.TEXT, allowNull: false },
+      confidence: { type: DataTypes.FLOAT, allowNull: false },
+      width: { type: DataTypes.INTEGER, allowNull: false },
+      height: { type: DataTypes.INTEGER, allowNull: false },
+      ocrMs: { type: DataTypes.INTEGER, allowNull: false },
+      error: { type: DataTypes.TEXT, allowNull: true },
+      createdAt: DATE_MS,
+      updatedAt: DATE_MS,
+    },
+    { sequelize, tableName: 'letter_pages' },
+  );
+}

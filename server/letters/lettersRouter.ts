@@ -1,0 +1,176 @@
+import busboy from 'busboy';
+import express, { type Request, type Router } from 'express';
+import { z } from 'zod';
+import { Letter, LetterPage } from '../../db/models';
+import type { LetterStatus } from '../../db/models/Letter';
+import { requireAgent } from '../auth/sessions';
+import type { AppContext } from '../context';
+import { badRequest, conflict, notFound, validationError } from '../errors';
+import { redactCnpDeep } from '../text/cnp';
+import { intakeLetter } from './intakeLetter';
+import { LETTER_LIMITS } from './limits';
+import { pageImage } from './ocrLetter';
+import { releaseLetter } from './releaseLetter';
+
+/** The fields a clerk may correct in review; every one optional, empty strings clear a field. */
+export const LetterFieldsSchema = z
+  .object({
+    senderName: z.string().trim().max(200).nullable().optional(),
+    postalAddress: z.string().trim().max(500).nullable().optional(),
+    email: z.union([z.literal(''), z.string().trim().max(320).email('must be an email address')]).nullable().optional(),
+    phone: z.string().trim().max(40).nullable().optional(),
+    letterDate: z.union([z.literal(''), z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'must be a date YYYY-MM-DD')]).nullable().optional(),
+    referenceNumber: z.union([z.literal(''), z.string().regex(/^\d{1,7}\/\d{4}$/, 'must look like 1234/2026')]).nullable().optional(),
+    subject: z.string().trim().max(998).nullable().optional(),
+    wantsEmailReply: z.boolean().optional(),
+  })
+  .strict();
+export type LetterFieldsInput = z.infer<typeof LetterFieldsSchema>;
+
+export const ListLettersQuery = z.object({
+  status: z.enum(['received', 'rejected', 'ocr', 'review', 'released']).optional(),
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+});
+
+/** A letter as the console sees it: progress, status, fields and (with pages) the redacted text. CNPs never. */
+export function letterView(letter: Letter, pages?: LetterPage[]) {
+  return redactCnpDeep({
+    id: letter.id,
+    filename: letter.filename,
+    contentType: letter.contentType,
+    size: Number(letter.size),
+    source: letter.source,
+    status: letter.status,
+    refusal: letter.status === 'rejected' ? { code: letter.rejectCode, reason: letter.rejectReason } : null,
+    progress: { pagesDone: letter.pagesDone, pages: letter.pageCount },
+    confidence: letter.confidence === null ? null : Math.round(letter.confidence),
+    conversationId: letter.conversationId,
+    fields: letter.fields,
+    reviewReasons: letter.reviewReasons,
+    receivedAt: letter.createdAt,
+    releasedAt: letter.releasedAt,
+    pages: pages?.map((p) => ({ pageNo: p.pageNo, status: p.status, confidence: Math.round(p.confidence), text: p.text, error: p.error })),
+  });
+}
+
+function parse<T extends z.ZodType>(schema: T, value: unknown): z.output<T> {
+  const r = schema.safeParse(value);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0]!;
+  throw validationError(issue.path.join('.') || 'body', issue.message);
+}
+
+const idParam = (req: Request) => {
+  const id = Number(req.params.id);
+  if (!Number.isInteger(id) || id < 1) throw notFound('The letter');
+  return id;
+};
+
+/** Normalises a clerk's input: empty strings become null. */
+function cleanFields(input: LetterFieldsInput) {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(input)) out[k] = v === '' ? null : v;
+  return out as import('../../db/models/Letter').LetterFields;
+}
+
+/** Reads the uploaded files of a multipart request, each up to the letter size limit. */
+function readUploads(req: Request): Promise<{ filename: string; data: Buffer; truncated: boolean }[]> {
+  return new Promise((resolve, reject) => {
+    let bb: busboy.Busboy;
+    try {
+      bb = busboy({ headers: req.headers, limits: { files: 20, fileSize: LETTER_LIMITS.maxBytes, fields: 10 } });
+    } catch {
+      reject(badRequest('Send the scans as multipart/form-data, one "files" part per file.', 'multipart_expected'));
+      return;
+    }
+    const files: { filename: string; data: Buffer; truncated: boolean }[] = [];
+    const pending: Promise<void>[] = [];
+    bb.on('file', (_field, stream, info) => {
+      const chunks: Buffer[] = [];
+      pending.push(
+        new Promise((done) => {
+          stream.on('data', (c: Buffer) => chunks.push(c));
+          stream.on('end', () => {
+            files.push({ filename: info.filename || 'scan', data: Buffer.concat(chunks), truncated: (stream as unknown as { truncated: boolean }).truncated });
+            done();
+          });
+        }),
+      );
+    });
+    bb.on('filesLimit', () => reject(badRequest('At most 20 files per upload; send the rest in another upload.', 'too_many_files')));
+    bb.on('error', (err) => reject(badRequest(`The upload could not be read: ${(err as Error).message}`, 'bad_multipart')));
+    bb.on('close', () => void Promise.all(pending).then(() => resolve(files)));
+    req.pipe(bb);
+  });
+}
+
+/** The registry's letter API: upload, progress, the review queue ("de verificat"), corrections and release. */
+export function lettersRouter(ctx: AppContext): Router {
+  const router = express.Router();
+  router.use(requireAgent);
+
+  router.post('/', async (req, res) => {
+    const files = await readUploads(req);
+    if (!files.length) throw validationError('files', 'attach at least one scan (PDF, TIFF, JPEG or PNG)');
+    const items = [];
+    for (const f of files) {
+      if (f.truncated) {
+        items.push({ filename: f.filename, duplicate: false, letter: null, refusal: { code: 'too_large', reason: `Fișierul depășește ${LETTER_LIMITS.maxBytes / 1024 / 1024} MB. / The file is larger than ${LETTER_LIMITS.maxBytes / 1024 / 1024} MB: scan at 300 dpi in grey.` } });
+        continue;
+      }
+      const r = await intakeLetter(ctx, { data: f.data, filename: f.filename, source: 'upload', uploadedById: req.agent!.id });
+      items.push({ filename: f.filename, duplicate: r.duplicate, letter: letterView(r.letter), refusal: r.refusal });
+    }
+    res.status(items.some((i) => i.letter && !i.duplicate && !i.refusal) ? 201 : 200).json({ items });
+  });
+
+  router.get('/', async (req, res) => {
+    const q = parse(ListLettersQuery, req.query);
+    const where = q.status ? { status: q.status as LetterStatus } : {};
+    const letters = await Letter.findAll({ where, order: [['id', 'DESC']], limit: q.limit });
+    res.json({ items: letters.map((l) => letterView(l)) });
+  });
+
+  router.get('/:id', async (req, res) => {
+    const letter = await Letter.findByPk(idParam(req));
+    if (!letter) throw notFound('The letter');
+    const pages = await LetterPage.findAll({ where: { letterId: letter.id }, order: [['pageNo', 'ASC']] });
+    res.json(letterView(letter, pages));
+  });
+
+  // The page image for the clerk's review; the scan itself never leaves through the JSON API.
+  router.get('/:id/pages/:pageNo/image', async (req, res) => {
+    const letter = await Letter.findByPk(idParam(req));
+    const pageNo = Number(req.params.pageNo);
+    if (!letter || letter.status === 'rejected' || !Number.isInteger(pageNo) || pageNo < 1 || pageNo > letter.pageCount) throw notFound('The page');
+    const image = await pageImage(await ctx.blobs.get(letter.sha256), letter.contentType, pageNo - 1);
+    res.type('image/png').set('Cache-Control', 'private, no-store').send(image.png);
+  });
+
+  router.patch('/:id/fields', async (req, res) => {
+    const input = cleanFields(parse(LetterFieldsSchema, req.body));
+    const letter = await Letter.findByPk(idParam(req));
+    if (!letter) throw notFound('The letter');
+    if (letter.status !== 'review') throw conflict(`This letter is ${letter.status}; only letters waiting for review can be corrected here.`, 'letter_not_in_review');
+    letter.fields = redactCnpDeep({ ...letter.fields, ...input });
+    await letter.save();
+    res.json(letterView(letter));
+  });
+
+  router.post('/:id/release', async (req, res) => {
+    const input = cleanFields(parse(LetterFieldsSchema, req.body ?? {}));
+    const id = idParam(req);
+    const letter = await Letter.findByPk(id);
+    if (!letter) throw notFound('The letter');
+    if (letter.status !== 'review') throw conflict(`This letter is ${letter.status}; only letters waiting for review can be released here.`, 'letter_not_in_review');
+    const fields = { ...letter.fields, ...input };
+    if (!fields.senderName && !fields.postalAddress && !fields.email) {
+      // Art. 7 OG 27/2002: a petition without identification is filed away; the clerk must say who wrote it or file it.
+      throw validationError('senderName', 'fill in who wrote the letter (name and an address) before releasing it');
+    }
+    const released = await releaseLetter(ctx, id, { fields, byAgentId: req.agent!.id });
+    res.json(letterView(released));
+  });
+
+  return router;
+}
