@@ -5,6 +5,7 @@ import type { ConversationStatus, Resolution } from '../../db/models/Conversatio
 import type { AppContext } from '../context';
 import { logger } from '../log';
 import { createOutboundMessage } from '../outbound/createOutboundMessage';
+import { currentTrackingUrl } from '../portal/trackingToken';
 import type { BackgroundService } from '../services';
 import { NOTIFIED_STATUSES, statusNotificationText } from './statusNotification';
 
@@ -71,7 +72,7 @@ export async function notifyCitizen(ctx: AppContext, eventId: number): Promise<v
     if (err instanceof UniqueConstraintError) return;
     throw err;
   }
-  const { subject, text } = statusNotificationText(conversation.language, channel, conversation.registrationNumber, String(event.data.to) as ConversationStatus, (event.data.resolution as Resolution | undefined) ?? null);
+  const { subject, text } = statusNotificationText(conversation.language, channel, conversation.registrationNumber, String(event.data.to) as ConversationStatus, (event.data.resolution as Resolution | undefined) ?? null, currentTrackingUrl(ctx, conversation));
   try {
     const message = await createOutboundMessage(ctx, { conversationId: conversation.id, agentId: null, kind: 'notification', channel, subject, text, metadata: { eventId, template: 'status' } });
     await claim.update({ messageId: message.id });

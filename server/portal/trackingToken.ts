@@ -34,6 +34,16 @@ export async function issueTrackingToken(ctx: AppContext, conversationId: number
   return { token, url: trackingUrl(ctx, conversation.registrationNumber, token, conversation.language) };
 }
 
+/**
+ * The case's tracking link when its token is still the derived one (so it can be recomputed without
+ * storing it), else null: after a rotation only the citizen holds the link, and nothing here may replace it.
+ */
+export function currentTrackingUrl(ctx: AppContext, conversation: Pick<Conversation, 'id' | 'registeredAt' | 'registrationNumber' | 'language' | 'portalTokenHash'>): string | null {
+  const token = derivedToken(ctx, conversation);
+  if (conversation.portalTokenHash === null || conversation.portalTokenHash !== hashTrackingToken(token)) return null;
+  return trackingUrl(ctx, conversation.registrationNumber, token, conversation.language);
+}
+
 /** Replaces the case's token with a new random one (a leaked link): earlier links stop working. */
 export async function rotateTrackingToken(ctx: AppContext, conversationId: number, transaction?: Transaction): Promise<{ token: string; url: string }> {
   const token = randomBytes(24).toString('base64url');

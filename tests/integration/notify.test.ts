@@ -5,6 +5,7 @@ import { ingestContact } from '../../server/ingest/ingestContact';
 import { subscribeCitizenNotifications, notifyCitizen } from '../../server/notify/notifyCitizen';
 import { sendOutbound } from '../../server/outbound/sendOutbound';
 import { createOutboundMessage } from '../../server/outbound/createOutboundMessage';
+import { issueTrackingToken, rotateTrackingToken, trackingTokenMatches } from '../../server/portal/trackingToken';
 import { createTestContext, type TestContext } from '../helpers/context';
 import { category, contact } from '../helpers/factories';
 import { resolveCase } from '../helpers/portal';
@@ -61,6 +62,29 @@ describe.each(DIALECTS)('citizen notifications on %s', (dialect) => {
     await Promise.all([notifyCitizen(t.ctx, event.id), notifyCitizen(t.ctx, event.id), notifyCitizen(t.ctx, event.id)]);
     await t.ctx.events.drain();
     expect(await notifications(r.conversation.id)).toHaveLength(1);
+  });
+
+  test('the notification carries the tracking link while it is the derived one, never after a rotation', async () => {
+    const a = await ingestContact(t.ctx, contact({ channel: 'portal', categoryCode: 'drumuri-gropi', from: { name: 'Dan Mihai', email: 'dan.mihai@exemplu.ro' } }));
+    const { url } = await issueTrackingToken(t.ctx, a.conversation.id);
+    await resolveCase(t.ctx, a.conversation.id, 'fixed');
+    const [na] = await until(async () => {
+      const ns = await notifications(a.conversation.id);
+      return ns.length ? ns : undefined;
+    });
+    expect(na!.text).toContain(`Urmăriți cererea aici: ${url}`);
+
+    const b = await ingestContact(t.ctx, contact({ channel: 'portal', categoryCode: 'drumuri-gropi', from: { name: 'Dan Mihai', email: 'dan.mihai@exemplu.ro' } }));
+    const rotated = await rotateTrackingToken(t.ctx, b.conversation.id);
+    await resolveCase(t.ctx, b.conversation.id, 'fixed');
+    const [nb] = await until(async () => {
+      const ns = await notifications(b.conversation.id);
+      return ns.length ? ns : undefined;
+    });
+    expect(nb!.text).not.toContain('/t/');
+    expect(nb!.text).toContain('linkul primit la înregistrare');
+    // Sending it did not replace the rotated link the citizen holds.
+    expect(trackingTokenMatches((await Conversation.findByPk(b.conversation.id))!, rotated.token)).toBe(true);
   });
 
   test('an SMS citizen is told by SMS, in English when the case is English', async () => {
