@@ -19,6 +19,9 @@ import { createTestContext, freshDatabaseUrl, type TestContext } from '../helper
 import { category, contact, department } from '../helpers/factories';
 import { DIALECTS } from '../helpers/services';
 
+
+// Real databases on a shared two-core machine: generous, since each test polls nothing and only waits on SQL.
+jest.setTimeout(120_000);
 const DAY = 86_400_000;
 
 async function eventsOf(conversationId: number, type: string): Promise<ConversationEvent[]> {

@@ -11,6 +11,9 @@ import { createTestContext, type TestContext } from '../helpers/context';
 import { contact, department } from '../helpers/factories';
 import { DIALECTS } from '../helpers/services';
 
+
+// Real databases on a shared two-core machine: generous, since each test polls nothing and only waits on SQL.
+jest.setTimeout(120_000);
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 
