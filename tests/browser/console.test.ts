@@ -1,7 +1,11 @@
 import type { BrowserContext, Page } from 'playwright-core';
+import type { TestDialect } from '../helpers/services';
 import { AGENT_PASSWORD, startConsoleServer, until, type ConsoleServer } from './helpers/consoleServer';
 
 jest.setTimeout(180_000);
+
+/** SQLite by default (the embedded mode); CONSOLE_BROWSER_DIALECT=mariadb runs the same against MariaDB. */
+const DIALECT: TestDialect = process.env.CONSOLE_BROWSER_DIALECT === 'mariadb' ? 'mariadb' : 'sqlite';
 
 interface AgentPage {
   name: string;
@@ -50,7 +54,7 @@ describe('agents\' console in Chromium: offers, replies, declines, catch-up afte
   }
 
   beforeAll(async () => {
-    s = await startConsoleServer('sqlite', [
+    s = await startConsoleServer(DIALECT, [
       { email: 'ana@primarie.test', name: 'Ana Ionescu' },
       { email: 'bogdan@primarie.test', name: 'Bogdan Stan' },
     ]);
