@@ -157,7 +157,7 @@ async function fullPath(mariadb: string, redis: string) {
     agents.push(
       await Agent.create({
         email: `bench.${i}@primarie.test`, name: `Agent ${i}`, passwordHash: 'x', role: 'agent', allDepartments: true, presence: 'available',
-        presenceChangedAt: new Date(), lastOfferAt: null, lockedUntil: null, lastLoginAt: null, capacity: { api: 100_000 },
+        presenceChangedAt: new Date(), lastOfferAt: null, lockedUntil: null, lastLoginAt: null, capacity: { api: 100_000 }, languages: ['ro'],
       }),
     );
   }
@@ -182,8 +182,9 @@ async function fullPath(mariadb: string, redis: string) {
     send,
     async close() {
       for (const s of sockets) s.close();
-      await realtime.stop();
       await routing.stop();
+      await ctx.events.drain();
+      await realtime.stop();
       server.closeAllConnections();
       await new Promise<void>((r) => server.close(() => r()));
       await closeContext(ctx);

@@ -21,9 +21,13 @@ function caseRooms(c: ConversationSummaryView): string[] {
  * Turns committed domain events into socket events: re-reads the rows (never trusts the payload for state) and
  * emits views to the rooms allowed to see them. Presence and queue counts are coalesced (they change in bursts).
  */
-export function startPublisher(ctx: AppContext, agents: AgentsNamespace, wallboard: WallboardNamespace): { stop(): void } {
+export function startPublisher(ctx: AppContext, agents: AgentsNamespace, wallboard: WallboardNamespace): { stop(): Promise<void> } {
   const off: (() => void)[] = [];
-  const guard = (what: string, p: Promise<unknown>) => void p.catch((err: unknown) => log.error({ err, what }, 'realtime publish failed'));
+  const inflight = new Set<Promise<unknown>>();
+  const guard = (what: string, p: Promise<unknown>) => {
+    const tracked = p.catch((err: unknown) => log.error({ err, what }, 'realtime publish failed')).finally(() => inflight.delete(tracked));
+    inflight.add(tracked);
+  };
 
   off.push(ctx.events.on('offer.changed', (p) => guard('offer', publishOffer(p.offerId, p.eventId))));
   off.push(ctx.events.on('contact.ingested', (p) => guard('case', publishCase(p.conversationId, p.eventIds, p.messageId))));
@@ -112,10 +116,12 @@ export function startPublisher(ctx: AppContext, agents: AgentsNamespace, wallboa
   );
 
   return {
-    stop() {
+    /** Unsubscribes and waits for publishes under way (the adapter's Redis connection closes after). */
+    async stop() {
       for (const fn of off) fn();
       if (agentTimer) clearTimeout(agentTimer);
       if (queueTimer) clearTimeout(queueTimer);
+      await Promise.all([...inflight]);
     },
   };
 }

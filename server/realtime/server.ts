@@ -203,7 +203,7 @@ export async function startRealtime(ctx: AppContext, http?: HttpServer): Promise
     agents,
     wallboard,
     async stop() {
-      publisher.stop();
+      await publisher.stop();
       await new Promise<void>((resolve) => {
         io.disconnectSockets(true);
         // io.close() would also close the shared HTTP server; engine.io alone is enough.
