@@ -139,8 +139,10 @@ export class MailboxWatcher {
     while (!this.stopped && !closed) {
       await this.catchUp(client);
       if (this.stopped || closed) break;
+      // IDLE until the server announces mail ('exists' wakes us) or the poll interval passes. The next
+      // command (the catch-up's FETCH) ends the IDLE; servers without IDLE get imapflow's NOOP polling.
       this.state.idling = true;
-      // imapflow idles by itself while no command runs; 'exists' or the poll timer wakes us.
+      void client.idle().catch(() => undefined);
       await this.sleep(this.opts.pollMs);
       this.state.idling = false;
     }

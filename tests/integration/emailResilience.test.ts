@@ -78,9 +78,10 @@ describe.each(DIALECTS)('email intake survives crashes, server restarts and renu
     const watcher = running.watchers.get(spec.key)!;
     await waitFor('first message and IDLE', async () => (await Message.count()) === 1 && (await watcher.health()).idling);
 
-    execFileSync('doveadm', ['-c', conf, 'stop']);
+    execFileSync('doveadm', ['-c', conf, 'stop'], { stdio: 'ignore' });
     await waitFor('disconnect noticed', async () => !(await watcher.health()).connected, 20_000);
-    execFileSync('dovecot', ['-c', conf]);
+    // stdio ignored: the daemon keeps inherited pipes open, and execFileSync would wait on them.
+    execFileSync('dovecot', ['-c', conf], { stdio: 'ignore' });
     await waitFor('Dovecot back', async () => {
       const c = await imapClient();
       await c.logout();
