@@ -114,6 +114,8 @@ async function recomputeInTransaction(ctx: AppContext, conversationId: number, n
   const breaches = events.filter((e) => e.type === 'sla.breached');
   if (breaches.length && open) events.push(...(await escalate(conv, policy, breaches, transaction)));
 
+  // Routing orders its queue by dueAt and priority, and the console shows the state: tell them when these moved.
+  const visible = ['dueAt', 'priority', 'slaState', 'assigneeId', 'firstResponseDueAt', 'nextResponseDueAt', 'resolutionDueAt', 'legalDueDate'].some((k) => conv.changed(k as keyof Conversation));
   await conv.save({ transaction });
   for (const t of timers.values()) if (t.isNewRecord || t.changed()) await t.save({ transaction });
   const rows = events.length
@@ -123,7 +125,7 @@ async function recomputeInTransaction(ctx: AppContext, conversationId: number, n
       )
     : [];
   const eventIds = rows.map((r) => r.id);
-  if (eventIds.length) {
+  if (eventIds.length || visible) {
     transaction.afterCommit(() => {
       ctx.events.emit('conversation.changed', { conversationId, eventIds });
       for (const e of events) {
