@@ -37,7 +37,7 @@ export const up: MigrationFn<QueryInterface> = async ({ context: qi }) => {
     letterId: { type: DataTypes.INTEGER, allowNull: false, references: { model: 'letters', key: 'id' }, onDelete: 'CASCADE' },
     pageNo: { type: DataTypes.INTEGER, allowNull: false },
     status: { type: DataTypes.STRING(16), allowNull: false },
-    text: { type: DataTypes.TEXT('long'), allowNull: false },
+    text: { type: DataTypes.TEXT, allowNull: false },
     confidence: { type: DataTypes.FLOAT, allowNull: false },
     width: { type: DataTypes.INTEGER, allowNull: false },
     height: { type: DataTypes.INTEGER, allowNull: false },
