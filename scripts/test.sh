@@ -6,6 +6,7 @@ cd "$(dirname "$0")/.."
 source scripts/test-services.sh
 svc_install
 npx tsc --noEmit -p tsconfig.json
+npx tsc --noEmit -p agent-console/tsconfig.json
 svc_start
 trap svc_stop EXIT
 echo "test services: MariaDB $TEST_MARIADB_URL, Redis $TEST_REDIS_URL, IMAP $TEST_IMAP_HOST:$TEST_IMAP_PORT" | sed 's/:[^:@/]*@/:***@/'
