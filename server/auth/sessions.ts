@@ -6,6 +6,7 @@ import type { Role } from '../../db/models/Agent';
 import type { Config } from '../config';
 import type { AppContext } from '../context';
 import { csrfFailed, forbidden, unauthenticated } from '../errors';
+import { isOwnOrigin } from '../http/sameOrigin';
 
 /** The console's session cookie (httpOnly; the console learns the CSRF token from the login answer). */
 export const SESSION_COOKIE = 'ghiseu_session';
@@ -126,11 +127,9 @@ export function safeEqual(a: string, b: string): boolean {
   return x.length === y.length && timingSafeEqual(x, y);
 }
 
-/** When the browser says where a request comes from, it must be our own origin (PUBLIC_URL). */
+/** When the browser says where a request comes from, it must be our own origin (see isOwnOrigin). */
 export function originAllowed(req: Request, config: Config): boolean {
-  const origin = req.get('origin');
-  if (origin === undefined) return true;
-  return origin === new URL(config.PUBLIC_URL).origin;
+  return isOwnOrigin(req.get('origin'), req.get('host'), req.protocol, config.PUBLIC_URL);
 }
 
 const loaded = new WeakSet<Request>();

@@ -19,6 +19,7 @@ import { rooms } from './rooms';
 import { syncSince } from './syncSince';
 import { loadConversationSummaries, loadPresenceViews, loadQueueStats } from './views';
 import { OPEN_STATUSES } from '../../db/models/Conversation';
+import { isOwnOrigin } from '../http/sameOrigin';
 
 const log = logger('realtime');
 
@@ -36,13 +37,8 @@ const schemas = {
 
 /** The origins a browser socket may come from: PUBLIC_URL's, and the request's own host (same-origin deployments). */
 export function originAllowed(req: IncomingMessage, publicUrl: string): boolean {
-  const origin = req.headers.origin;
-  if (origin === undefined) return true; // not a browser (browsers always send Origin on WebSocket and CORS requests)
-  if (origin === new URL(publicUrl).origin) return true;
-  const host = req.headers.host;
-  if (!host) return false;
   const proto = (req.socket as { encrypted?: boolean }).encrypted ? 'https' : 'http';
-  return origin === `${proto}://${host}`;
+  return isOwnOrigin(req.headers.origin, req.headers.host, proto, publicUrl);
 }
 
 export interface Realtime {
