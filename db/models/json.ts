@@ -8,6 +8,8 @@ export function jsonColumn<T>(field: string, fallback: T, allowNull = true): Mod
   return {
     type: DataTypes.TEXT,
     allowNull,
+    // Defaults are applied raw (without the setter), so the default is the stored text.
+    ...(allowNull ? {} : { defaultValue: JSON.stringify(fallback) }),
     get(this: Model): T {
       const raw = this.getDataValue(field) as unknown;
       if (raw === null || raw === undefined || raw === '') return fallback;
