@@ -44,6 +44,7 @@ export async function parseEmail(raw: Buffer, opts: ParseOptions): Promise<Parse
 
   const html = typeof mail.html === 'string' && mail.html.trim() ? mail.html.slice(0, MAX_HTML) : undefined;
   let text = (mail.text ?? '').trim() ? mail.text! : html ? htmlToText(html) : '';
+  if (!text.trim() && !html && !mail.attachments.length) text = rawBodyText(raw);
   text = normaliseRomanian(text.replace(/\r\n/g, '\n')).slice(0, MAX_TEXT);
   const subject = mail.subject ? normaliseRomanian(mail.subject).replace(/\s+/g, ' ').trim().slice(0, 998) : undefined;
 
@@ -153,4 +154,22 @@ function collectAttachments(mail: ParsedMail): { attachments: InboundAttachment[
     });
   });
   return { attachments, skipped };
+}
+
+/**
+ * Broken MIME (a multipart without a boundary, a part mailparser cannot read) still says something: the
+ * body after the headers, as UTF-8 (Latin-2 when it is not), without MIME boundary and part-header lines.
+ */
+function rawBodyText(raw: Buffer): string {
+  const latin = raw.toString('latin1');
+  const m = /\r?\n\r?\n/.exec(latin);
+  if (!m) return '';
+  const body = raw.subarray(Buffer.byteLength(latin.slice(0, m.index + m[0].length), 'latin1'));
+  const utf8 = new TextDecoder('utf-8', { fatal: false }).decode(body);
+  const decoded = utf8.includes('\uFFFD') ? new TextDecoder('iso-8859-2').decode(body) : utf8;
+  return decoded
+    .split(/\r?\n/)
+    .filter((line) => !/^--\S*$/.test(line.trim()) && !/^content-[a-z-]+:/i.test(line))
+    .join('\n')
+    .trim();
 }

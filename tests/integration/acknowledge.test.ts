@@ -75,9 +75,8 @@ describe.each(DIALECTS)('automatic acknowledgement (%s)', (dialect) => {
     expect(link).not.toBeNull();
     const fresh = await Conversation.findByPk(conversation.id);
     expect(trackingTokenMatches(fresh!, link![3]!)).toBe(true);
-    const stored = await Message.findOne({ where: { direction: 'outbound' } });
-    expect(stored!.metadata).toEqual(expect.objectContaining({ kind: 'acknowledgement' }));
-    expect(stored!.deliveryStatus).toBe('sent');
+    const stored = await waitFor('delivery recorded', async () => Message.findOne({ where: { direction: 'outbound', deliveryStatus: 'sent' } }));
+    expect(stored.metadata).toEqual(expect.objectContaining({ kind: 'acknowledgement' }));
   });
 
   it('an auto-reply to our acknowledgement never produces another acknowledgement', async () => {
