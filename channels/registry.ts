@@ -1,6 +1,7 @@
 import type { Config } from '../server/config';
 import type { ChannelAdapter, ChannelKind } from './contract';
 import { outboxAdapter } from './outbox';
+import { letterAdapter } from './letter/letterAdapter';
 import { emailAdapter } from './email/sendEmail';
 import { twilioConfigured, twilioSmsAdapter, twilioVoiceAdapter } from './phone/smsAdapter';
 
@@ -22,7 +23,7 @@ export const ADAPTERS = {
   sms: (deps) => (twilioConfigured(deps) ? twilioSmsAdapter(deps) : outboxAdapter('sms', deps)),
   voice: (deps) => (twilioConfigured(deps) ? twilioVoiceAdapter() : { kind: 'voice', canReply: false }),
   portal: () => ({ kind: 'portal', canReply: true, send: async (m) => ({ externalId: `portal-${m.messageId}`, status: 'delivered' }) }),
-  letter: (deps) => outboxAdapter('letter', deps),
+  letter: (deps) => letterAdapter(deps),
   api: () => ({ kind: 'api', canReply: false }),
 } satisfies Record<ChannelKind, AdapterFactory>;
 

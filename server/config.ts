@@ -66,6 +66,10 @@ export const ConfigSchema = z.object({
   LETTERS_INBOX_DIR: optionalString,
   /** OCR threads for scanned letters per worker process (each uses about one core and 200 MB). */
   LETTERS_OCR_CONCURRENCY: z.coerce.number().int().min(1).max(16).default(2),
+  /** Letterhead of printed replies, lines separated by |: the institution first, then address and contacts. */
+  LETTER_LETTERHEAD: z.string().trim().min(3).default('Primăria|Compartimentul Relații cu Publicul'),
+  /** Signature block of printed replies, lines separated by | (function, then name). */
+  LETTER_SIGNATURE: z.string().trim().min(3).default('Compartimentul Relații cu Publicul'),
   /** The portal map's tile server, a Leaflet URL template; self-host it or use a provider whose terms allow it. */
   MAP_TILE_URL: z.string().trim().regex(/^(https?:\/\/|\/).*\{z\}.*\{x\}.*\{y\}/, 'expected a tile URL template like https://tile.openstreetmap.org/{z}/{x}/{y}.png').default('https://tile.openstreetmap.org/{z}/{x}/{y}.png'),
   /** Where the portal maps open: "lat,lng,zoom" (the city centre). */

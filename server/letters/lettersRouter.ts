@@ -47,6 +47,8 @@ export function letterView(letter: Letter, pages?: LetterPage[]) {
     conversationId: letter.conversationId,
     fields: letter.fields,
     reviewReasons: letter.reviewReasons,
+    /** How to answer: by email when the letter gave an address and asked for it, else a printed letter. */
+    replyChannel: letter.fields.wantsEmailReply && letter.fields.email ? 'email' : 'letter',
     receivedAt: letter.createdAt,
     releasedAt: letter.releasedAt,
     pages: pages?.map((p) => ({ pageNo: p.pageNo, status: p.status, confidence: Math.round(p.confidence), text: p.text, error: p.error })),

@@ -8,7 +8,7 @@ import { redactCnpText } from '../text/cnp';
 import { extractFields } from './extractFields';
 import { LETTER_LIMITS } from './limits';
 import { OcrPool } from './ocrPool';
-import { pdfInfo, renderPdfPage } from './pdfRender';
+import { PdfSession, pdfInfo, renderPdfPage } from './pdfRender';
 import { releaseLetter } from './releaseLetter';
 
 const log = logger('letters.ocr');
@@ -38,14 +38,20 @@ export async function closeLetterOcr(ctx: AppContext): Promise<void> {
  * from their EXIF orientation. Then a 3×3 median takes out scanner speckle (on the noisy test page it brings
  * the error rate from 20 % to under 1 %), and small scans are enlarged to the text size tesseract reads best.
  */
-export async function pageImage(data: Buffer, contentType: string, pageIndex: number): Promise<{ png: Buffer; width: number; height: number }> {
+export async function pageImage(
+  data: Buffer,
+  contentType: string,
+  pageIndex: number,
+  pdf?: { session: PdfSession; pages: { width: number; height: number }[] },
+): Promise<{ png: Buffer; width: number; height: number }> {
   let source: sharp.Sharp;
   if (contentType === 'application/pdf') {
-    const info = await pdfInfo(data, LETTER_LIMITS.maxPages);
-    const p = info.pages[pageIndex];
+    const pages = pdf?.pages ?? (await pdfInfo(data, LETTER_LIMITS.maxPages)).pages;
+    const p = pages[pageIndex];
     if (!p) throw new Error(`page ${pageIndex + 1} does not exist`);
     const scale = Math.min(LETTER_LIMITS.renderDpi / 72, Math.sqrt(LETTER_LIMITS.maxPagePixels / (p.width * p.height)));
-    source = sharp((await renderPdfPage(data, pageIndex, scale)).png, { limitInputPixels: LETTER_LIMITS.maxPagePixels });
+    const rendered = pdf ? await pdf.session.render(pageIndex, scale) : await renderPdfPage(data, pageIndex, scale);
+    source = sharp(rendered.png, { limitInputPixels: LETTER_LIMITS.maxPagePixels });
   } else {
     source = sharp(data, { limitInputPixels: LETTER_LIMITS.maxPagePixels, page: pageIndex }).rotate();
   }
@@ -78,20 +84,27 @@ export async function ocrLetter(ctx: AppContext, letterId: number): Promise<void
   const done = new Set((await LetterPage.findAll({ where: { letterId }, attributes: ['pageNo'] })).map((p) => p.pageNo));
   const todo = Array.from({ length: letter.pageCount }, (_, i) => i + 1).filter((n) => !done.has(n));
   const pool = letterOcrPool(ctx);
+  // A PDF is parsed once per job and its pages rendered in one worker thread as the OCR lanes ask for them.
+  const pdfPages = letter.contentType === 'application/pdf' && todo.length ? (await pdfInfo(data, LETTER_LIMITS.maxPages)).pages : null;
+  const pdf = pdfPages ? { session: new PdfSession(data), pages: pdfPages } : undefined;
 
-  await eachLimited(todo, pool.size, async (pageNo) => {
-    let row: Omit<InferCreationAttributes<LetterPage>, 'id' | 'createdAt' | 'updatedAt'>;
-    try {
-      const image = await pageImage(data, letter.contentType, pageNo - 1);
-      const result = await pool.recognize(image.png);
-      row = { letterId, pageNo, status: 'done', text: redactCnpText(result.text), confidence: result.confidence, width: image.width, height: image.height, ocrMs: result.ms, error: null };
-    } catch (err) {
-      log.warn({ letterId, pageNo, err: (err as Error).message }, 'page could not be read');
-      row = { letterId, pageNo, status: 'failed', text: '', confidence: 0, width: 0, height: 0, ocrMs: 0, error: (err as Error).message.slice(0, 500) };
-    }
-    await LetterPage.upsert(row);
-    await Letter.update({ pagesDone: await LetterPage.count({ where: { letterId } }) }, { where: { id: letterId } });
-  });
+  try {
+    await eachLimited(todo, pool.size, async (pageNo) => {
+      let row: Omit<InferCreationAttributes<LetterPage>, 'id' | 'createdAt' | 'updatedAt'>;
+      try {
+        const image = await pageImage(data, letter.contentType, pageNo - 1, pdf);
+        const result = await pool.recognize(image.png);
+        row = { letterId, pageNo, status: 'done', text: redactCnpText(result.text), confidence: result.confidence, width: image.width, height: image.height, ocrMs: result.ms, error: null };
+      } catch (err) {
+        log.warn({ letterId, pageNo, err: (err as Error).message }, 'page could not be read');
+        row = { letterId, pageNo, status: 'failed', text: '', confidence: 0, width: 0, height: 0, ocrMs: 0, error: (err as Error).message.slice(0, 500) };
+      }
+      await LetterPage.upsert(row);
+      await Letter.update({ pagesDone: await LetterPage.count({ where: { letterId } }) }, { where: { id: letterId } });
+    });
+  } finally {
+    await pdf?.session.close();
+  }
 
   const pages = await LetterPage.findAll({ where: { letterId }, order: [['pageNo', 'ASC']] });
   const read = pages.filter((p) => p.status === 'done');

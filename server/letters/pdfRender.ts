@@ -26,6 +26,10 @@ const { pathToFileURL } = require('node:url');
         pages.push({ width: b[2] - b[0], height: b[3] - b[1] });
       }
       parentPort.postMessage({ ok: true, info: { pages, total: n } });
+    } else if (workerData.op === 'text') {
+      const texts = [];
+      for (let i = 0; i < doc.countPages(); i++) texts.push(doc.loadPage(i).toStructuredText().asText());
+      parentPort.postMessage({ ok: true, texts });
     } else {
       const page = doc.loadPage(workerData.page);
       const s = workerData.scale;
@@ -40,7 +44,7 @@ const { pathToFileURL } = require('node:url');
 `;
 
 type WorkerAnswer =
-  | { ok: true; info?: { pages: PdfInfo['pages']; total: number }; png?: Uint8Array; width?: number; height?: number }
+  | { ok: true; info?: { pages: PdfInfo['pages']; total: number }; png?: Uint8Array; width?: number; height?: number; texts?: string[] }
   | { ok: false; error: string };
 
 function run(workerData: Record<string, unknown>): Promise<WorkerAnswer> {
@@ -69,10 +73,92 @@ export async function pdfInfo(data: Buffer, maxPages: number): Promise<PdfInfo &
   return { pages: answer.info.pages, total: answer.info.total };
 }
 
+/** The text layer of every page (a generated reply's check that its letters print and copy right). */
+export async function pdfText(data: Buffer): Promise<string[]> {
+  const answer = await run({ op: 'text', data });
+  if (!answer.ok) throw new Error(answer.error);
+  return answer.texts ?? [];
+}
+
 /** Renders one page (0-based) to a grey PNG at `scale` pixels per point. */
 export async function renderPdfPage(data: Buffer, page: number, scale: number): Promise<{ png: Buffer; width: number; height: number }> {
   const answer = await run({ op: 'render', data, page, scale });
   if (!answer.ok) throw new Error(answer.error);
   if (!answer.png) throw new Error('PDF worker gave no image');
   return { png: Buffer.from(answer.png), width: answer.width ?? 0, height: answer.height ?? 0 };
+}
+
+const SESSION_CODE = `
+const { parentPort, workerData } = require('node:worker_threads');
+const { pathToFileURL } = require('node:url');
+(async () => {
+  let doc;
+  try {
+    const mupdf = await import(pathToFileURL(workerData.mupdfPath).href);
+    doc = mupdf.Document.openDocument(new Uint8Array(workerData.data), 'application/pdf');
+    parentPort.on('message', (m) => {
+      try {
+        const page = doc.loadPage(m.page);
+        const pix = page.toPixmap([m.scale, 0, 0, m.scale, 0, 0], mupdf.ColorSpace.DeviceGray, false, true);
+        parentPort.postMessage({ id: m.id, ok: true, png: Buffer.from(pix.asPNG()), width: pix.getWidth(), height: pix.getHeight() });
+      } catch (err) {
+        parentPort.postMessage({ id: m.id, ok: false, error: String(err && err.message || err) });
+      }
+    });
+    parentPort.postMessage({ id: 0, ok: true });
+  } catch (err) {
+    parentPort.postMessage({ id: 0, ok: false, error: String(err && err.message || err) });
+  }
+})();
+`;
+
+/**
+ * One open PDF in one worker thread, rendering pages on request: MuPDF's WASM loads and the file parses once
+ * per letter instead of once per page (the difference is most of the channel's overhead over bare OCR).
+ */
+export class PdfSession {
+  private worker: Worker;
+  private nextId = 1;
+  private pending = new Map<number, { resolve: (v: { png: Buffer; width: number; height: number }) => void; reject: (e: Error) => void }>();
+  private ready: Promise<void>;
+
+  constructor(data: Buffer) {
+    this.worker = new Worker(SESSION_CODE, { eval: true, workerData: { data, mupdfPath: require.resolve('mupdf') }, resourceLimits: { maxOldGenerationSizeMb: 512 } });
+    this.ready = new Promise((resolve, reject) => {
+      const onFirst = (m: { id: number; ok: boolean; error?: string }) => {
+        if (m.id !== 0) return;
+        this.worker.off('message', onFirst);
+        if (m.ok) resolve();
+        else reject(new Error(m.error));
+      };
+      this.worker.on('message', onFirst);
+    });
+    this.worker.on('message', (m: { id: number; ok: boolean; png?: Uint8Array; width?: number; height?: number; error?: string }) => {
+      const p = m.id ? this.pending.get(m.id) : undefined;
+      if (!p) return;
+      this.pending.delete(m.id);
+      if (m.ok && m.png) p.resolve({ png: Buffer.from(m.png), width: m.width ?? 0, height: m.height ?? 0 });
+      else p.reject(new Error(m.error ?? 'render failed'));
+    });
+    const fail = (err: Error) => {
+      for (const p of this.pending.values()) p.reject(err);
+      this.pending.clear();
+    };
+    this.worker.on('error', fail);
+    this.worker.on('exit', (code) => fail(new Error(`PDF worker stopped (exit ${code})`)));
+  }
+
+  /** Renders one page (0-based) to a grey PNG at `scale` pixels per point. */
+  async render(page: number, scale: number): Promise<{ png: Buffer; width: number; height: number }> {
+    await this.ready;
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      this.pending.set(id, { resolve, reject });
+      this.worker.postMessage({ id, page, scale });
+    });
+  }
+
+  async close(): Promise<void> {
+    await this.worker.terminate();
+  }
 }

@@ -216,6 +216,7 @@ describe.each(DIALECTS)('scanned letters on %s', (dialect) => {
       letterDate: '2026-03-03',
       wantsEmailReply: true,
     });
+    expect((await api('get', `/letters/${letter.id}`)).body.replyChannel).toBe('email');
     const c = await Conversation.findByPk(read.conversationId!, { rejectOnEmpty: true });
     expect(c.status).toBe('joined');
     expect(c.joinedIntoId).toBe(earlier.conversation.id);
