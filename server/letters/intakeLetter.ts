@@ -89,11 +89,20 @@ function refusalOf(letter: Letter): ScanRefusal | null {
   return letter.status === 'rejected' ? { code: letter.rejectCode as ScanRefusal['code'], reason: letter.rejectReason ?? '' } : null;
 }
 
-/** Letters registered but whose OCR job may have been lost (a crash between commit and enqueue): queue them again. */
+/**
+ * Finishes what a crash interrupted (run when a worker starts): letters stored but not yet registered are
+ * registered from their stored bytes, and letters registered but not read get their OCR job again (the job id
+ * is deterministic, so a job still queued is not doubled).
+ */
 export async function requeueLetters(ctx: AppContext): Promise<number> {
-  const stuck = await Letter.findAll({ where: { status: ['received', 'ocr'] }, attributes: ['id', 'status', 'messageId'], limit: 200 });
+  const stuck = await Letter.findAll({ where: { status: ['received', 'ocr'] }, limit: 500 });
   for (const l of stuck) {
-    if (l.status === 'ocr') await ctx.jobs.enqueue('letter.ocr', { letterId: l.id }, { jobId: `ocr:${l.id}`, attempts: 3 });
+    if (l.status === 'ocr') {
+      await ctx.jobs.enqueue('letter.ocr', { letterId: l.id }, { jobId: `ocr:${l.id}`, attempts: 3 });
+    } else if (Date.now() - l.createdAt.getTime() > 60_000 && (await ctx.blobs.has(l.sha256))) {
+      // Older than a minute: not an intake still running in another process.
+      await intakeLetter(ctx, { data: await ctx.blobs.get(l.sha256), filename: l.filename, source: l.source, uploadedById: l.uploadedById });
+    }
   }
   return stuck.length;
 }
