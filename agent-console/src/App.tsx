@@ -11,6 +11,7 @@ import { OfferPanel, useMe, useOfferActions } from './offers/OfferPanel';
 import { RealtimeProvider, useRealtime, type MeData } from './socket/RealtimeProvider';
 import type { Directory, SessionAgent } from './types';
 import { HelpOverlay } from './ui/HelpOverlay';
+import { LettersView } from './letters/LettersView';
 import { href, navigate, useRoute } from './ui/router';
 import { WallboardView } from './wallboard/WallboardView';
 import { ReportsView } from './reports/ReportsView';
@@ -201,6 +202,11 @@ function Shell({ agent, onSignOut }: { agent: SessionAgent; onSignOut(): void })
                 {t('nav.canned')}
               </a>
             </li>
+            <li>
+              <a href={href({ name: 'letters' })} aria-current={route.name === 'letters' ? 'page' : undefined}>
+                {t('nav.letters')}
+              </a>
+            </li>
           </ul>
           <h2>{t('nav.queues')}</h2>
           <ul>
@@ -222,6 +228,7 @@ function Shell({ agent, onSignOut }: { agent: SessionAgent; onSignOut(): void })
           {route.name === 'reports' && <ReportsView />}
           {route.name === 'admin-sla' && <SlaAdminView role={agent.role} />}
           {route.name === 'admin-canned' && <CannedResponsesView role={agent.role} />}
+          {route.name === 'letters' && <LettersView />}
         </main>
       </div>
       {help && <HelpOverlay onClose={() => setHelp(false)} />}

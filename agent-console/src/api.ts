@@ -5,6 +5,11 @@ export function setCsrfToken(token: string): void {
   csrfToken = token;
 }
 
+/** The CSRF token, for requests that cannot go through api() (multipart uploads with progress). */
+export function getCsrfToken(): string {
+  return csrfToken;
+}
+
 /** An error answered by the server, with its stable code and a message that says what to do. */
 export class ApiError extends Error {
   constructor(

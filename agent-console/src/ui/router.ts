@@ -9,7 +9,8 @@ export type Route =
   | { name: 'wallboard' }
   | { name: 'reports' }
   | { name: 'admin-sla' }
-  | { name: 'admin-canned' };
+  | { name: 'admin-canned' }
+  | { name: 'letters' };
 
 export function parseRoute(hash: string): Route {
   const [path, query] = hash.replace(/^#\/?/, '').split('?');
@@ -20,6 +21,7 @@ export function parseRoute(hash: string): Route {
   if (parts[0] === 'reports') return { name: 'reports' };
   if (parts[0] === 'admin' && parts[1] === 'sla') return { name: 'admin-sla' };
   if (parts[0] === 'admin' && parts[1] === 'canned') return { name: 'admin-canned' };
+  if (parts[0] === 'letters') return { name: 'letters' };
   if (parts[0] === 'search') return { name: 'search', q: new URLSearchParams(query ?? '').get('q') ?? '' };
   return { name: 'mine' };
 }
@@ -42,6 +44,8 @@ export function href(route: Route): string {
       return '#/admin/sla';
     case 'admin-canned':
       return '#/admin/canned';
+    case 'letters':
+      return '#/letters';
   }
 }
 
