@@ -1,16 +1,6 @@
 import { DataTypes, type QueryInterface } from 'sequelize';
 import type { MigrationFn } from 'umzug';
-
-const id = { type: DataTypes.INTEGER, autoIncrement: true, primaryKey: true, allowNull: false };
-const ts = { type: DataTypes.DATE(3), allowNull: false };
-const ref = (table: string, onDelete: 'CASCADE' | 'SET NULL' | 'RESTRICT', allowNull: boolean) => ({
-  type: DataTypes.INTEGER,
-  allowNull,
-  references: { model: table, key: 'id' },
-  onDelete,
-  onUpdate: 'CASCADE',
-});
-const date = (allowNull = true) => ({ type: DataTypes.DATE(3), allowNull });
+import { id, ts, date, ref } from './columns';
 
 /** The conversation database: citizens, cases, messages, timeline, agents, the register, API keys, sessions. */
 export const up: MigrationFn<QueryInterface> = async ({ context: qi }) => {

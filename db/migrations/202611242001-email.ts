@@ -1,8 +1,6 @@
 import { DataTypes, type QueryInterface } from 'sequelize';
 import type { MigrationFn } from 'umzug';
-
-const id = { type: DataTypes.INTEGER, autoIncrement: true, primaryKey: true, allowNull: false };
-const ts = { type: DataTypes.DATE(3), allowNull: false };
+import { id, ts } from './columns';
 
 /** The email channel: watched mailboxes, their cursors, the quarantine of raw mail, and thread references. */
 export const up: MigrationFn<QueryInterface> = async ({ context: qi }) => {

@@ -1,16 +1,6 @@
 import { DataTypes, type QueryInterface } from 'sequelize';
 import type { MigrationFn } from 'umzug';
-
-const id = { type: DataTypes.INTEGER, autoIncrement: true, primaryKey: true, allowNull: false };
-const ts = { type: DataTypes.DATE(3), allowNull: false };
-const date = { type: DataTypes.DATE(3), allowNull: true };
-const ref = (table: string, onDelete: 'CASCADE' | 'SET NULL', allowNull: boolean) => ({
-  type: DataTypes.INTEGER,
-  allowNull,
-  references: { model: table, key: 'id' },
-  onDelete,
-  onUpdate: 'CASCADE',
-});
+import { id, ts, date, ref } from './columns';
 
 /** The phone and SMS channel: calls and their routing state, webhook receipts, SMS opt-outs, the IVR menu, agents' phone numbers. */
 export const up: MigrationFn<QueryInterface> = async ({ context: qi }) => {
@@ -25,13 +15,13 @@ export const up: MigrationFn<QueryInterface> = async ({ context: qi }) => {
     queueSid: { type: DataTypes.STRING(64), allowNull: true },
     routingState: { type: DataTypes.STRING(16), allowNull: false, defaultValue: 'ivr' },
     offeredAgentId: ref('agents', 'SET NULL', true),
-    offerExpiresAt: date,
+    offerExpiresAt: date(),
     declinedAgentIds: { type: DataTypes.TEXT, allowNull: true },
     agentId: ref('agents', 'SET NULL', true),
     agentDevice: { type: DataTypes.STRING(16), allowNull: true },
-    queuedAt: date,
-    bridgedAt: date,
-    endedAt: date,
+    queuedAt: date(),
+    bridgedAt: date(),
+    endedAt: date(),
     createdAt: ts,
     updatedAt: ts,
   });

@@ -1,16 +1,6 @@
 import { DataTypes, type QueryInterface } from 'sequelize';
 import type { MigrationFn } from 'umzug';
-
-const id = { type: DataTypes.INTEGER, autoIncrement: true, primaryKey: true, allowNull: false };
-const ts = { type: DataTypes.DATE(3), allowNull: false };
-const date = (allowNull = true) => ({ type: DataTypes.DATE(3), allowNull });
-const ref = (table: string, onDelete: 'CASCADE' | 'SET NULL', allowNull: boolean) => ({
-  type: DataTypes.INTEGER,
-  allowNull,
-  references: { model: table, key: 'id' },
-  onDelete,
-  onUpdate: 'CASCADE',
-});
+import { id, ts, date, ref } from './columns';
 
 /**
  * The business calendar (office hours, closed days, recovery Saturdays), SLA policies, one SLA timer per case and

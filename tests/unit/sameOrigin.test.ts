@@ -11,7 +11,7 @@ describe('isOwnOrigin', () => {
     ['https://ghiseu.primariaarad.ro.evil.example', 'ghiseu.primariaarad.ro', 'https', false, 'suffix trick'],
     ['null', 'ghiseu.primariaarad.ro', 'https', false, 'opaque origin (sandboxed frame)'],
     ['http://localhost:3000', undefined, 'http', false, 'no Host header'],
-  ])('%s with Host %s over %s → %s (%s)', (origin, host, proto, expected) => {
+  ] as [string | undefined, string | undefined, string, boolean, string][])('%s with Host %s over %s → %s (%s)', (origin, host, proto, expected) => {
     expect(isOwnOrigin(origin, host, proto, PUBLIC)).toBe(expected);
   });
 });
