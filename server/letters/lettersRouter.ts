@@ -1,7 +1,8 @@
 import busboy from 'busboy';
 import express, { type Request, type Router } from 'express';
 import { z } from 'zod';
-import { Letter, LetterPage } from '../../db/models';
+import { Conversation, Letter, LetterPage } from '../../db/models';
+import { canSee, conversationScope } from '../auth/visibility';
 import type { LetterStatus } from '../../db/models/Letter';
 import { requireAgent } from '../auth/sessions';
 import type { AppContext } from '../context';
@@ -106,6 +107,17 @@ function readUploads(req: Request): Promise<{ filename: string; data: Buffer; tr
   });
 }
 
+/** A letter the signed-in agent may see: its case must be visible to them (department scope), as the scan is. */
+async function visibleLetter(req: Request): Promise<Letter> {
+  const letter = await Letter.findByPk(idParam(req));
+  if (!letter) throw notFound('The letter');
+  if (letter.conversationId) {
+    const conversation = await Conversation.findByPk(letter.conversationId);
+    if (conversation && !canSee(await conversationScope(req.agent!), conversation)) throw notFound('The letter');
+  }
+  return letter;
+}
+
 /** The registry's letter API: upload, progress, the review queue ("de verificat"), corrections and release. */
 export function lettersRouter(ctx: AppContext): Router {
   const router = express.Router();
@@ -134,17 +146,16 @@ export function lettersRouter(ctx: AppContext): Router {
   });
 
   router.get('/:id', async (req, res) => {
-    const letter = await Letter.findByPk(idParam(req));
-    if (!letter) throw notFound('The letter');
+    const letter = await visibleLetter(req);
     const pages = await LetterPage.findAll({ where: { letterId: letter.id }, order: [['pageNo', 'ASC']] });
     res.json(letterView(letter, pages));
   });
 
   // The page image for the clerk's review; the scan itself never leaves through the JSON API.
   router.get('/:id/pages/:pageNo/image', async (req, res) => {
-    const letter = await Letter.findByPk(idParam(req));
+    const letter = await visibleLetter(req);
     const pageNo = Number(req.params.pageNo);
-    if (!letter || letter.status === 'rejected' || !Number.isInteger(pageNo) || pageNo < 1 || pageNo > letter.pageCount) throw notFound('The page');
+    if (letter.status === 'rejected' || !Number.isInteger(pageNo) || pageNo < 1 || pageNo > letter.pageCount) throw notFound('The page');
     const image = await pageImage(await ctx.blobs.get(letter.sha256), letter.contentType, pageNo - 1);
     res.type('image/png').set('Cache-Control', 'private, no-store').send(image.png);
   });

@@ -11,7 +11,7 @@ import { intakeLetter } from '../../server/letters/intakeLetter';
 import { ocrLetter } from '../../server/letters/ocrLetter';
 import { configureRouting, type RoutingEngine } from '../../server/routing/engine';
 import { corruptPdf, pngBomb, tinyScan } from '../fixtures/letters/makeScans';
-import { contact } from '../helpers/factories';
+import { contact, department } from '../helpers/factories';
 import { createTestContext, type TestContext } from '../helpers/context';
 import { DIALECTS } from '../helpers/services';
 
@@ -183,6 +183,17 @@ describe.each(DIALECTS)('scanned letters on %s', (dialect) => {
     const caseView = await api('get', `/conversations/${c.id}`);
     expect(caseView.status).toBe(200);
     expect(JSON.stringify(caseView.body)).not.toMatch(CNP_SHAPE);
+
+    // The scan goes where its case goes: an agent of another department sees neither the letter nor its pages.
+    const other = await department('iluminat');
+    await department('drumuri');
+    await Conversation.update({ departmentId: other.id }, { where: { id: c.id } });
+    await createAgent(t.ctx, { email: 'drumuri@primarie.test', name: 'Dan Drumaru', role: 'agent', password: PASSWORD, departments: ['drumuri'] });
+    const login = await request(app).post('/api/v1/auth/login').send({ email: 'drumuri@primarie.test', password: PASSWORD });
+    const cookie = (login.headers['set-cookie'] as unknown as string[])[0]!.split(';')[0]!;
+    expect((await request(app).get(`/api/v1/letters/${letter.id}`).set('Cookie', cookie)).status).toBe(404);
+    expect((await request(app).get(`/api/v1/letters/${letter.id}/pages/1/image`).set('Cookie', cookie)).status).toBe(404);
+    expect((await api('get', `/letters/${letter.id}/pages/1/image`)).status).toBe(200);
   });
 
   it('refuses to release a letter nobody identified, and a letter that is not waiting for review', async () => {
