@@ -6,7 +6,7 @@ const MONTHS: Record<string, number> = {
   ianuarie: 1, februarie: 2, martie: 3, aprilie: 4, mai: 5, iunie: 6, iulie: 7, august: 8, septembrie: 9, octombrie: 10, noiembrie: 11, decembrie: 12,
 };
 
-const NAME_WORD = "[A-ZĂÂÎȘȚŞŢ][a-zăâîșțşţ'-]+|[A-ZĂÂÎȘȚŞŢ]{2,}(?:-[A-ZĂÂÎȘȚŞŢ]{2,})?";
+const NAME_WORD = "[A-ZĂÂÎȘȚŞŢ][a-zăâîșțşţ']+(?:-[A-ZĂÂÎȘȚŞŢ][a-zăâîșțşţ']+)?|[A-ZĂÂÎȘȚŞŢ]{2,}(?:-[A-ZĂÂÎȘȚŞŢ]{2,})?";
 const NAME = `(?:${NAME_WORD})(?:[ \\t]+(?:${NAME_WORD})){1,3}`;
 
 /**
@@ -45,7 +45,7 @@ function senderName(text: string, oneLine: string): string | null {
 function postalAddress(text: string, oneLine: string): string | null {
   const labelled = text.match(/^\s*(?:Adres[ăa]|Domiciliu)\s*:\s*(.{6,200})$/im);
   if (labelled) return clean(labelled[1]!);
-  const domicile = oneLine.match(/\bdomiciliat[ăa]?\s+(?:în|in)\s+(.{6,200}?)(?=,\s*(?:CNP|\[CNP|tel|telefon|e-?mail|posesor|leg)|\s+v[ăa]\s+rog|;|\.\s|$)/i);
+  const domicile = oneLine.match(/\bdomiciliat[ăa]?\s+(?:în|in)\s+(.{6,200}?)(?=,\s*(?:CNP|\[CNP|tel|telefon|e-?mail|posesor|leg)|\s+v[ăa]\s+rog|;|(?<=[a-zăâîșț]{4})\.\s|$)/i);
   if (domicile) return clean(domicile[1]!);
   const street = text.match(/^\s*((?:Str(?:ada)?\.?|Bd\.?|Bulevardul|Calea|Aleea|Piața)\s+.{3,150})$/im);
   if (street) return clean(street[1]!);
