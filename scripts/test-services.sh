@@ -44,6 +44,8 @@ _free_ports() {
 svc_start() {
   read -r MYSQL_PORT REDIS_PORT IMAP_PORT IMAPS_PORT <<<"$(_free_ports 4)"
   mkdir -p "$SVC_DIR"/{mysql,redis,dovecot/mail,dovecot/state}
+  # mktemp makes the folder 0700; Dovecot's unprivileged auth process must read the users file inside it.
+  chmod 755 "$SVC_DIR" "$SVC_DIR/dovecot"
 
   # --- MariaDB ---
   mariadb-install-db --no-defaults --user=root --datadir="$SVC_DIR/mysql/data" \

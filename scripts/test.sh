@@ -10,4 +10,11 @@ npx tsc --noEmit -p agent-console/tsconfig.json
 svc_start
 trap svc_stop EXIT
 echo "test services: MariaDB $TEST_MARIADB_URL, Redis $TEST_REDIS_URL, IMAP $TEST_IMAP_HOST:$TEST_IMAP_PORT" | sed 's/:[^:@/]*@/:***@/'
-npx jest "$@"
+if (($#)); then
+  npx jest --forceExit "$@"
+else
+  # The resilience suite restarts Dovecot, so it runs alone after the rest. --forceExit: IMAP and socket
+  # clients of a failed test must not keep the run open.
+  npx jest --forceExit --testPathIgnorePatterns emailResilience
+  npx jest --forceExit tests/integration/emailResilience.test.ts
+fi
