@@ -141,7 +141,14 @@ export function lettersRouter(ctx: AppContext): Router {
   router.get('/', async (req, res) => {
     const q = parse(ListLettersQuery, req.query);
     const where = q.status ? { status: q.status as LetterStatus } : {};
-    const letters = await Letter.findAll({ where, order: [['id', 'DESC']], limit: q.limit });
+    let letters = await Letter.findAll({ where, order: [['id', 'DESC']], limit: q.limit });
+    const scope = await conversationScope(req.agent!);
+    if (!scope.all) {
+      const ids = letters.map((l) => l.conversationId).filter((id): id is number => id !== null);
+      const cases = ids.length ? await Conversation.findAll({ where: { id: ids } }) : [];
+      const visible = new Set(cases.filter((c) => canSee(scope, c)).map((c) => c.id));
+      letters = letters.filter((l) => l.conversationId === null || visible.has(l.conversationId));
+    }
     res.json({ items: letters.map((l) => letterView(l)) });
   });
 

@@ -192,6 +192,8 @@ describe.each(DIALECTS)('scanned letters on %s', (dialect) => {
     const login = await request(app).post('/api/v1/auth/login').send({ email: 'drumuri@primarie.test', password: PASSWORD });
     const cookie = (login.headers['set-cookie'] as unknown as string[])[0]!.split(';')[0]!;
     expect((await request(app).get(`/api/v1/letters/${letter.id}`).set('Cookie', cookie)).status).toBe(404);
+    const theirList = await request(app).get('/api/v1/letters').set('Cookie', cookie);
+    expect(theirList.body.items.map((i: { id: number }) => i.id)).not.toContain(letter.id);
     expect((await request(app).get(`/api/v1/letters/${letter.id}/pages/1/image`).set('Cookie', cookie)).status).toBe(404);
     expect((await api('get', `/letters/${letter.id}/pages/1/image`)).status).toBe(200);
   });
