@@ -7,7 +7,7 @@ import { createApp } from '../../server/app';
 import { createAgent } from '../../server/auth/createAgent';
 import { ingestContact } from '../../server/ingest/ingestContact';
 import { InboxWatcher } from '../../server/letters/inboxWatcher';
-import { intakeLetter } from '../../server/letters/intakeLetter';
+import { intakeLetter, requeueLetters } from '../../server/letters/intakeLetter';
 import { ocrLetter } from '../../server/letters/ocrLetter';
 import { configureRouting, type RoutingEngine } from '../../server/routing/engine';
 import { corruptPdf, pngBomb, tinyScan } from '../fixtures/letters/makeScans';
@@ -235,6 +235,20 @@ describe.each(DIALECTS)('scanned letters on %s', (dialect) => {
     expect(c.joinedIntoId).toBe(earlier.conversation.id);
     expect(await ConversationEvent.count({ where: { conversationId: earlier.conversation.id, type: 'conversation.duplicates_joined' } })).toBe(1);
     expect(await QueueEntry.findOne({ where: { conversationId: c.id, state: 'waiting' } })).toBeNull();
+  });
+
+  it('finishes, at a worker start, a letter stored but not registered before a crash', async () => {
+    const data = await tinyScan('oprit la jumătate');
+    const blob = await t.ctx.blobs.put(data);
+    const stuck = await Letter.create({ sha256: blob.sha256, filename: 'oprit.png', contentType: 'image/png', size: blob.size, source: 'folder', status: 'received', rejectCode: null, rejectReason: null, pageCount: 1, confidence: null, conversationId: null, messageId: null, uploadedById: null, releasedById: null, releasedAt: null });
+    // A minute old: not an intake still running elsewhere.
+    await Letter.update({ createdAt: new Date(Date.now() - 120_000) }, { where: { id: stuck.id }, silent: true });
+    await requeueLetters(t.ctx);
+    await requeueLetters(t.ctx);
+    await stuck.reload();
+    expect(stuck.status).toBe('ocr');
+    expect(await Message.count({ where: { channel: 'letter', externalId: blob.sha256 } })).toBe(1);
+    expect((await t.ctx.jobs.counts()).waiting).toBeGreaterThan(0);
   });
 
   it('takes 20 files dropped in the watched folder across a restart: each registered once, a bad one set aside with its reason', async () => {
