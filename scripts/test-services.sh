@@ -18,6 +18,7 @@ svc_install() {
   command -v openssl      >/dev/null 2>&1 || need+=(openssl)
   command -v ss           >/dev/null 2>&1 || need+=(iproute2)
   [ -x /usr/bin/chromium ] || need+=(chromium)
+  [ -f /usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf ] || need+=(fonts-dejavu-core)
   if ((${#need[@]})); then
     if [ "$(id -u)" != 0 ]; then echo "missing: ${need[*]} (install them, or run as root so the tests can)" >&2; return 1; fi
     echo "installing ${need[*]} ..." >&2

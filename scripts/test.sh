@@ -13,8 +13,10 @@ echo "test services: MariaDB $TEST_MARIADB_URL, Redis $TEST_REDIS_URL, IMAP $TES
 if (($#)); then
   npx jest --forceExit "$@"
 else
-  # The resilience suite restarts Dovecot, so it runs alone after the rest. --forceExit: IMAP and socket
-  # clients of a failed test must not keep the run open.
-  npx jest --forceExit --testPathIgnorePatterns emailResilience
+  # --forceExit: IMAP and socket clients of a failed test must not keep the run open.
+  npx jest --forceExit --testPathIgnorePatterns emailResilience tests/browser
+  # The browser suites check what an agent sees within a second: they run one at a time, not beside OCR.
+  npx jest --forceExit --runInBand tests/browser
+  # The resilience suite restarts Dovecot, so it runs alone.
   npx jest --forceExit tests/integration/emailResilience.test.ts
 fi

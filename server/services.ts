@@ -20,7 +20,9 @@ export interface BackgroundService {
 }
 
 /** Every background service, in start order. Each feature adds one line here. */
-export const SERVICES: BackgroundService[] = [slaService, twilioService, citizenNotifyService, routingService, realtimeService, emailIntakeService, lettersService];
+// Routing subscribes first: on SQLite every subscriber's write queues for the one writer, and the offer is
+// what an agent is waiting for; SLA recomputation and notifications can follow it.
+export const SERVICES: BackgroundService[] = [routingService, realtimeService, slaService, twilioService, citizenNotifyService, emailIntakeService, lettersService];
 
 /** Starts the services of a role; returns a function stopping them in reverse order. */
 export async function startServices(ctx: AppContext, role: ProcessRole, server?: Server, services: BackgroundService[] = SERVICES): Promise<() => Promise<void>> {
