@@ -11,8 +11,8 @@ import os from 'node:os';
 import path from 'node:path';
 import mysql from 'mysql2/promise';
 import sqlite3 from 'sqlite3';
-import { Sequelize } from 'sequelize';
 import { closeContext, createContext } from '../server/boot';
+import { createScratchDatabase } from '../scripts/scratchDatabase';
 import { loadConfig } from '../server/config';
 import { ingestContact } from '../server/ingest/ingestContact';
 import { configureLogger } from '../server/log';
@@ -127,17 +127,12 @@ async function freshSqlite(): Promise<string> {
 }
 
 async function freshMariadb(base: string): Promise<string> {
-  const u = new URL(base);
-  const name = `bench_${Date.now().toString(36)}_${Math.floor(Math.random() * 1e6)}`;
-  const admin = new Sequelize(`${u.protocol}//${u.username}:${u.password}@${u.host}/`, { dialect: 'mysql', logging: false });
-  await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
-  await admin.close();
-  u.pathname = `/${name}`;
+  const { url } = await createScratchDatabase(base, 'bench');
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ghiseu-bench-'));
-  const ctx = await createContext(loadConfig({ DATA_DIR: dataDir, DATABASE_URL: u.toString(), LOG_LEVEL: 'silent' }));
+  const ctx = await createContext(loadConfig({ DATA_DIR: dataDir, DATABASE_URL: url, LOG_LEVEL: 'silent' }));
   await ctx.db.sequelize.query(`INSERT INTO registry_counters (year, lastNumber) VALUES (${YEAR}, 0)`);
   await closeContext(ctx);
-  return u.toString();
+  return url;
 }
 
 function row(dialect: string, r: { label: string; latencies: number[]; seconds: number }, baseline?: number) {

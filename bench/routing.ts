@@ -7,7 +7,6 @@
  *   source <services env> && npx tsx bench/routing.ts      (needs TEST_MARIADB_URL and TEST_REDIS_URL)
  *   BENCH_SECONDS=5 BENCH_RATES=100,300 BENCH_AGENTS=50 …
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, Agent as HttpAgent, request, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -15,7 +14,6 @@ import os from 'node:os';
 import path from 'node:path';
 import express from 'express';
 import mysql from 'mysql2/promise';
-import { Sequelize } from 'sequelize';
 import { Server } from 'socket.io';
 import { io as connect, type Socket } from 'socket.io-client';
 import { Agent } from '../db/models';
@@ -29,6 +27,7 @@ import type { OfferCreatedPayload } from '../server/realtime/contract';
 import { startRealtime } from '../server/realtime/server';
 import { configureRouting } from '../server/routing/engine';
 import { printTable, quantile } from './stats';
+import { createScratchDatabase } from '../scripts/scratchDatabase';
 
 configureLogger('silent');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
@@ -42,23 +41,6 @@ function required(name: string): string {
   return v;
 }
 
-async function freshDatabase(base: string): Promise<{ url: string; drop(): Promise<void> }> {
-  const u = new URL(base);
-  const name = `bench_${randomBytes(4).toString('hex')}`;
-  const root = u.toString().replace(/\/[^/]*$/, '/');
-  const admin = new Sequelize(root, { logging: false, dialect: 'mysql' });
-  await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
-  await admin.close();
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    drop: async () => {
-      const a = new Sequelize(root, { logging: false, dialect: 'mysql' });
-      await a.query(`DROP DATABASE IF EXISTS \`${name}\``);
-      await a.close();
-    },
-  };
-}
 
 const keepAlive = new HttpAgent({ keepAlive: true, maxSockets: 64 });
 
@@ -147,7 +129,7 @@ async function connectAll(url: string, opts: (i: number) => { query?: Record<str
 
 /** The full path: the app's POST /api/v1/contacts → ingest → routing → realtime (Redis adapter) → the socket. */
 async function fullPath(mariadb: string, redis: string) {
-  const db = await freshDatabase(mariadb);
+  const db = await createScratchDatabase(mariadb, 'bench');
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ghiseu-bench-'));
   const config = loadConfig({ DATA_DIR: dataDir, DATABASE_URL: db.url, REDIS_URL: redis, LOG_LEVEL: 'silent', PUBLIC_URL: 'http://127.0.0.1' });
   const ctx = await createContext(config, { poolMax: 20 });
@@ -196,7 +178,7 @@ async function fullPath(mariadb: string, redis: string) {
 
 /** The thinnest path: the same rows (counter, citizen, identity, case, message, events, queue entry, offer) with raw mysql2 in one transaction, then one emit. */
 async function thinPath(mariadb: string) {
-  const db = await freshDatabase(mariadb);
+  const db = await createScratchDatabase(mariadb, 'bench');
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ghiseu-bench-'));
   const ctx = await createContext(loadConfig({ DATA_DIR: dataDir, DATABASE_URL: db.url, LOG_LEVEL: 'silent' }));
   await closeContext(ctx); // only for the schema

@@ -7,14 +7,12 @@
  *   source $TEST_SERVICES_DIR/env && npx tsx bench/twilio.ts
  *   BENCH_RATE=100 BENCH_SECONDS=20 BENCH_DATABASE_URL=mysql://… npx tsx bench/twilio.ts
  */
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import express from 'express';
-import { Sequelize } from 'sequelize';
 import { IvrMenuEntry } from '../db/models';
 import { createApp } from '../server/app';
 import { closeContext, createContext } from '../server/boot';
@@ -25,6 +23,7 @@ import { twilioWebhook } from '../server/twilio/signature';
 import { emptyTwiml, menuTwiml } from '../server/twilio/twiml';
 import { twilioSignature, twilioSid } from '../scripts/twilio-simulator';
 import { printTable, quantile } from './stats';
+import { createScratchDatabase } from '../scripts/scratchDatabase';
 
 configureLogger('silent');
 const RATE = Number(process.env.BENCH_RATE ?? 100);
@@ -37,21 +36,7 @@ const OUR_NUMBER = '+40256000100';
 async function freshMariaDb(): Promise<{ url: string; drop(): Promise<void> }> {
   const base = process.env.BENCH_DATABASE_URL ?? process.env.TEST_MARIADB_URL;
   if (!base || !/^(mysql|mariadb):/.test(base)) throw new Error('Set BENCH_DATABASE_URL or TEST_MARIADB_URL to a MariaDB URL (source the test services env).');
-  const u = new URL(base.replace(/^mariadb:/, 'mysql:'));
-  const name = `bench_twilio_${randomBytes(4).toString('hex')}`;
-  const server = `${u.protocol}//${u.username}:${u.password}@${u.host}/`;
-  const admin = new Sequelize(server, { logging: false, dialect: 'mysql' });
-  await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
-  await admin.close();
-  u.pathname = `/${name}`;
-  return {
-    url: u.toString(),
-    drop: async () => {
-      const a = new Sequelize(server, { logging: false, dialect: 'mysql' });
-      await a.query(`DROP DATABASE IF EXISTS \`${name}\``);
-      await a.close();
-    },
-  };
+  return createScratchDatabase(base, 'bench_twilio');
 }
 
 function listen(app: express.Express): Promise<{ server: http.Server; url: string }> {

@@ -1,12 +1,11 @@
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { Sequelize } from 'sequelize';
 import { loadConfig, type Config } from '../../server/config';
 import { closeContext, createContext } from '../../server/boot';
 import type { AppContext } from '../../server/context';
 import { configureLogger } from '../../server/log';
+import { createScratchDatabase } from '../../scripts/scratchDatabase';
 import { services, type TestDialect } from './services';
 
 configureLogger(process.env.TEST_LOG_LEVEL ?? 'silent');
@@ -24,20 +23,7 @@ export interface TestContext {
 /** Creates a fresh empty database (a new SQLite file, or a new MariaDB database) and returns its URL. */
 export async function freshDatabaseUrl(dialect: TestDialect, dataDir: string): Promise<{ url: string; drop(): Promise<void> }> {
   if (dialect === 'sqlite') return { url: `sqlite:${path.join(dataDir, 'test.sqlite')}`, drop: async () => {} };
-  const base = new URL(services.mariadbUrl());
-  const name = `t_${randomBytes(5).toString('hex')}`;
-  const admin = new Sequelize(base.toString().replace(/\/[^/]*$/, '/'), { logging: false, dialect: 'mysql' });
-  await admin.query(`CREATE DATABASE \`${name}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
-  await admin.close();
-  base.pathname = `/${name}`;
-  return {
-    url: base.toString(),
-    drop: async () => {
-      const a = new Sequelize(base.toString().replace(/\/[^/]*$/, '/'), { logging: false, dialect: 'mysql' });
-      await a.query(`DROP DATABASE IF EXISTS \`${name}\``);
-      await a.close();
-    },
-  };
+  return createScratchDatabase(services.mariadbUrl(), 't');
 }
 
 /**
