@@ -10,6 +10,7 @@ import { routingRouter } from './routing/routes';
 import { twilioModule } from './twilio/module';
 import { open311Router } from './open311/open311Router';
 import { portalRouter } from './portal/portalRouter';
+import { portalNotFound } from './portal/portalRouter';
 
 /** A part of the web app mounted by a feature (a channel's webhooks, the portal, Open311). */
 export interface WebModule {
@@ -47,6 +48,7 @@ export function createApp(ctx: AppContext, extra: WebModule[] = []): Express {
   for (const m of [...MODULES, ...extra]) app.use(m.path, m.router(ctx));
   mountConsole(app);
 
+  app.use(portalNotFound);
   app.use(notFoundHandler);
   app.use(errorHandler);
   return app;

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import express, { type Request, type Response, type Router } from 'express';
+import express, { type Request, type RequestHandler, type Response, type Router } from 'express';
 import { rateLimit, type RateLimitRequestHandler, type Store } from 'express-rate-limit';
 import type { Language } from '../../channels/contract';
 import { Category, Conversation } from '../../db/models';
@@ -31,6 +31,16 @@ const NINETY_DAYS_MS = 90 * 24 * 60 * 60_000;
 function sendHtml(res: Response, status: number, body: string): void {
   res.status(status).type('html').setHeader('Cache-Control', 'no-store').send(body);
 }
+
+/**
+ * The portal's 404 page for a browser that asked for a page nothing serves (a mistyped or outdated link),
+ * in Romanian; APIs and webhooks keep their JSON answers. Mounted last, before the JSON 404.
+ */
+export const portalNotFound: RequestHandler = (req, res, next) => {
+  const page = req.method === 'GET' && req.accepts(['json', 'html']) === 'html' && !/^\/(api|open311|twilio|healthz)(\/|$)/.test(req.path);
+  if (!page) return next();
+  sendHtml(res, 404, notFoundPage(req.path.startsWith('/en/') ? 'en' : 'ro', req.path));
+};
 
 async function categoryOptions(language: Language): Promise<CategoryOption[]> {
   const rows = await Category.findAll({ where: { active: true }, order: [['groupCode', 'ASC'], ['sortOrder', 'ASC'], ['id', 'ASC']] });
