@@ -15,6 +15,7 @@ import mysql from 'mysql2/promise';
 import { closeContext, createContext } from '../server/boot';
 import { loadConfig } from '../server/config';
 import { configureLogger } from '../server/log';
+import { seededRandom } from '../scripts/seededRandom';
 
 configureLogger('silent');
 const CASES = Number(process.env.BENCH_CASES ?? 1_000_000);
@@ -31,18 +32,6 @@ export function benchDatabaseUrl(): string {
   const u = new URL(base);
   u.pathname = `/${DATABASE}`;
   return u.toString();
-}
-
-/** A small deterministic generator (mulberry32), so two runs make the same data. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const sqlDate = (ms: number) => `'${new Date(ms).toISOString().slice(0, 23).replace('T', ' ')}'`;
@@ -119,7 +108,7 @@ async function main() {
     sla_timers: 'conversationId, kind, targetMs, termDays, startedAt, usedMs, runningSince, dueAt, warnAt, warnedAt, breachedAt, stoppedAt, outcome, decidedAt, elapsedMs, createdAt, updatedAt',
     conversation_events: 'conversationId, type, actorType, actorId, data, public, createdAt',
   });
-  const r = rng(20261124);
+  const r = seededRandom(20261124);
   const now = Date.now();
   const started = Date.now();
 

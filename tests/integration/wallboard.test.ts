@@ -10,24 +10,13 @@ import { computeWallboard, wallboardSnapshot, type WallboardView } from '../../s
 import { createTestContext, type TestContext } from '../helpers/context';
 import { contact, department } from '../helpers/factories';
 import { DIALECTS } from '../helpers/services';
+import { seededRandom } from '../../scripts/seededRandom';
 
 
 // Real databases on a shared two-core machine: generous, since each test polls nothing and only waits on SQL.
 jest.setTimeout(120_000);
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-
-/** mulberry32: the same seed gives the same event sequence, so a failure can be replayed. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** The wallboard recounted from the rows themselves, in JavaScript, by Bucharest calendar dates. */
 async function recount(now: Date): Promise<Omit<WallboardView, 'at' | 'today'>> {
@@ -123,7 +112,7 @@ describe.each(DIALECTS)('wallboard on %s', (dialect) => {
   });
 
   test.each([11, 29, 47])('figures equal a direct recount after a random event sequence (seed %i)', async (seed) => {
-    const r = rng(seed);
+    const r = seededRandom(seed);
     const pick = <T>(xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;
     const depts = await Promise.all(['drumuri', 'urbanism', 'taxe'].map((code) => department(code)));
     await SlaPolicy.findOrCreate({ where: { name: 'recount' }, defaults: { name: 'recount', categoryId: null, channel: null, priority: null, legalBasis: null, firstResponseMinutes: 30, nextResponseMinutes: 60, resolutionMinutes: 480, warnPercent: null, escalatePriority: null } });
