@@ -192,3 +192,8 @@ export function presentCitizen(c: CitizenWithIdentities, conversations: WithConv
     conversations: conversations.map((conversation) => ({ ...presentConversationSummary(conversation), citizen: { id: c.id, name: c.name } })),
   };
 }
+
+/** A suggested duplicate of a case: the case as in a list, and why it is suggested. */
+export function presentDuplicateSuggestion(s: { conversation: WithConversationRefs; reasons: unknown[] }) {
+  return { conversation: presentConversationSummary(s.conversation), reasons: s.reasons };
+}

@@ -11,6 +11,7 @@ import { slaPoliciesRouter } from './slaPolicies';
 import { wallboardRouter } from './wallboard';
 import { conversationsRouter } from './conversations';
 import { conversationActionsRouter } from './conversationActions';
+import { duplicatesRouter } from './duplicates';
 import { cannedResponsesRouter } from './cannedResponses';
 import { directoryRouter, searchRouter } from './search';
 import { lettersRouter } from '../letters/lettersRouter';
@@ -28,6 +29,7 @@ export function apiRouter(ctx: AppContext): Router {
   router.use(loadSession(ctx));
   router.use('/conversations', conversationsRouter(ctx));
   router.use('/conversations', conversationActionsRouter(ctx));
+  router.use('/conversations', duplicatesRouter(ctx));
   router.use('/canned-responses', cannedResponsesRouter(ctx));
   router.use('/search', searchRouter(ctx));
   router.use('/directory', directoryRouter(ctx));
