@@ -74,6 +74,11 @@ export const InboundContactSchema = z.object({
   /** Automatic mail (auto-replies, bounces): stored, never acknowledged, never opens a case by itself if it threads. */
   automatic: z.boolean().optional(),
   attachments: z.array(InboundAttachmentSchema).max(50).optional(),
+  /**
+   * Thread into this case when it is still open (a repeat call from the same number): followed through joins;
+   * a closed, filed or spam case is not reopened, a new case is opened and linked to it instead.
+   */
+  threadConversationId: z.number().int().positive().optional(),
 });
 export type InboundContact = z.input<typeof InboundContactSchema>;
 export type ParsedInboundContact = z.output<typeof InboundContactSchema>;

@@ -1,40 +1,25 @@
-import { QueryTypes, type Transaction } from 'sequelize';
-import type { Database } from '../../db/connection';
+import type { RawSql } from '../../db/rawSql';
 
 /**
- * Takes the next registration number of `year` inside the caller's transaction. The UPDATE takes the
- * counter row's write lock and holds it until commit, so concurrent ingests queue here; a rollback
- * returns the number. No gaps, no duplicates (the register the law requires).
+ * Takes the next registration number of `year` inside the caller's transaction, in one statement: the UPDATE
+ * takes the counter row's write lock and holds it until commit, so concurrent ingests queue here; a rollback
+ * returns the number. No gaps, no duplicates (the register the law requires). SQLite hands the new value back
+ * with RETURNING; MariaDB/MySQL through LAST_INSERT_ID(expr), which the server reports as the statement's
+ * insert id. A year's first number creates its counter row.
  */
-export async function allocateRegistrationSeq(db: Database, year: number, transaction: Transaction): Promise<number> {
-  const { sequelize } = db;
+export async function allocateRegistrationSeq(sql: RawSql, year: number): Promise<number> {
   for (let attempt = 0; attempt < 2; attempt++) {
-    const [, affected] = await sequelize.query('UPDATE registry_counters SET lastNumber = lastNumber + 1 WHERE year = :year', {
-      replacements: { year },
-      transaction,
-      type: QueryTypes.UPDATE,
-    });
-    if (Number(affected) === 1 || (db.dialect === 'sqlite' && (await counterExists(db, year, transaction)))) {
-      const rows = await sequelize.query<{ lastNumber: number }>('SELECT lastNumber FROM registry_counters WHERE year = :year', {
-        replacements: { year },
-        transaction,
-        type: QueryTypes.SELECT,
-      });
-      return Number(rows[0]!.lastNumber);
+    if (sql.dialect === 'sqlite') {
+      const rows = await sql.all<{ lastNumber: number }>('UPDATE registry_counters SET lastNumber = lastNumber + 1 WHERE year = ? RETURNING lastNumber', [year]);
+      if (rows.length) return Number(rows[0]!.lastNumber);
+      await sql.run('INSERT OR IGNORE INTO registry_counters (year, lastNumber) VALUES (?, 0)', [year]);
+    } else {
+      const r = await sql.run('UPDATE registry_counters SET lastNumber = LAST_INSERT_ID(lastNumber + 1) WHERE year = ?', [year]);
+      if (r.affectedRows === 1) return r.insertId;
+      await sql.run('INSERT IGNORE INTO registry_counters (year, lastNumber) VALUES (?, 0)', [year]);
     }
-    const insert = db.dialect === 'sqlite' ? 'INSERT OR IGNORE' : 'INSERT IGNORE';
-    await sequelize.query(`${insert} INTO registry_counters (year, lastNumber) VALUES (:year, 0)`, { replacements: { year }, transaction });
   }
   throw new Error(`registry counter for ${year} could not be created`);
-}
-
-async function counterExists(db: Database, year: number, transaction: Transaction): Promise<boolean> {
-  const rows = await db.sequelize.query('SELECT 1 AS one FROM registry_counters WHERE year = :year', {
-    replacements: { year },
-    transaction,
-    type: QueryTypes.SELECT,
-  });
-  return rows.length > 0;
 }
 
 /** `seq/year`, the printed form of a registration number. */

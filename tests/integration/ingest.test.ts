@@ -124,6 +124,47 @@ describe.each(DIALECTS)('ingestContact on %s', (dialect) => {
     expect(related?.data).toEqual({ registrationNumber: first.conversation.registrationNumber });
   });
 
+  test('the case and message ingest answers equal the rows as the models read them back', async () => {
+    await category('iluminat-raw');
+    const matchesStored = async (r: Awaited<ReturnType<typeof ingestContact>>) => {
+      const conversation = await Conversation.findByPk(r.conversation.id, { rejectOnEmpty: true });
+      const message = await Message.findByPk(r.message.id, { rejectOnEmpty: true });
+      // Listeners on contact.ingested (SLA) may touch the case after commit: updatedAt is theirs.
+      const { updatedAt: _a, ...returned } = r.conversation.get({ plain: true });
+      const { updatedAt: _b, ...stored } = conversation.get({ plain: true });
+      expect(returned).toEqual(stored);
+      expect(r.message.get({ plain: true })).toEqual(message.get({ plain: true }));
+    };
+    const first = await ingestContact(t.ctx, contact({ channel: 'email', categoryCode: 'iluminat-raw', metadata: { headers: { 'x-a': 'ș' } }, location: { lat: 46.17, lng: 21.31 } }));
+    await matchesStored(first);
+    await first.conversation.update({ status: 'resolved', resolution: 'answered', resolvedAt: new Date() });
+    const reply = await ingestContact(t.ctx, contact({ channel: 'email', subject: `Re: [#${first.conversation.registrationNumber}]` }));
+    await matchesStored(reply);
+    expect(reply.conversation.status).toBe('open');
+    expect(first.conversation.registeredAt).toBeInstanceOf(Date);
+    expect(first.conversation.anonymous).toBe(false);
+    expect(first.message.metadata).toEqual({ headers: { 'x-a': 'ș' } });
+    expect(reply.conversation.lastMessageAt!.getTime()).toBe(reply.message.receivedAt.getTime());
+  });
+
+  test('a channel can thread a contact into a case it names, unless that case has ended', async () => {
+    const call = await ingestContact(t.ctx, contact({ channel: 'voice', from: { phone: '+40721555001' } }));
+    const again = await ingestContact(t.ctx, contact({ channel: 'voice', from: { phone: '+40721555001' }, threadConversationId: call.conversation.id }));
+    expect(again.conversationCreated).toBe(false);
+    expect(again.threadedBy).toBe('thread');
+    expect(again.conversation.id).toBe(call.conversation.id);
+    expect(await Message.count({ where: { conversationId: call.conversation.id } })).toBe(2);
+
+    await Conversation.update({ status: 'closed', closedAt: new Date() }, { where: { id: call.conversation.id } });
+    const later = await ingestContact(t.ctx, contact({ channel: 'voice', from: { phone: '+40721555001' }, threadConversationId: call.conversation.id }));
+    expect(later.conversationCreated).toBe(true);
+    const related = await ConversationEvent.findOne({ where: { conversationId: later.conversation.id, type: 'conversation.related' } });
+    expect(related?.data).toEqual({ registrationNumber: call.conversation.registrationNumber });
+
+    const unknown = await ingestContact(t.ctx, contact({ channel: 'voice', from: { phone: '+40721555001' }, threadConversationId: 99_999_999 }));
+    expect(unknown.conversationCreated).toBe(true);
+  });
+
   test('an invalid contact is refused with the field named and nothing written', async () => {
     const before = await counts();
     const bad: [unknown, RegExp][] = [
