@@ -1,6 +1,6 @@
 import { Op, QueryTypes, col, fn, literal, type Transaction, type WhereOptions } from 'sequelize';
 import type { ChannelKind, Language } from '../../channels/contract';
-import { Agent, Conversation, Offer } from '../../db/models';
+import { Agent, Conversation, Offer, PhoneCall } from '../../db/models';
 import { DEFAULT_CAPACITY, type ChannelCapacity } from '../../db/models/Agent';
 import type { ConversationStatus } from '../../db/models/Conversation';
 import type { QueueEntry } from '../../db/models/QueueEntry';
@@ -26,24 +26,54 @@ export function totalCapacity(capacity: ChannelCapacity | null | undefined): num
   return (Object.keys(DEFAULT_CAPACITY) as ChannelKind[]).reduce((sum, ch) => sum + capacityFor(capacity, ch), 0);
 }
 
+/** Call states in which a live call occupies the agent it rings or is connected to (its voice slot). */
+export const LIVE_CALL_LOAD_STATES = { offered: ['offered'], held: ['bridging', 'bridged'] } as const;
+
+/** What a load count leaves out: the conversation a call being routed belongs to (its own case is not "another" call). */
+export interface LoadOptions {
+  exceptConversationId?: number;
+}
+
 /**
  * An agent's load (active assigned cases + pending offers) for one channel, read under a shared lock inside a
  * transaction that already holds the agent's row lock. On MariaDB a plain SELECT would read the transaction's
  * snapshot, which may predate an offer another process committed while we waited for the agent lock; a locking
  * read sees the latest committed rows. SQLite serialises writers, so a plain read is current there.
+ * For voice, a live call ringing the agent or connected to them counts too (once: a call whose case is already
+ * assigned to the agent is that case).
  */
-export async function lockedLoad(db: Database, t: Transaction, agentId: number, channel: ChannelKind): Promise<number> {
+export async function lockedLoad(db: Database, t: Transaction, agentId: number, channel: ChannelKind, opts: LoadOptions = {}): Promise<number> {
   const lock = db.dialect === 'mysql' ? ' LOCK IN SHARE MODE' : '';
   const statuses = ACTIVE_STATUSES.map((s) => `'${s}'`).join(',');
-  const [assigned] = await db.sequelize.query<{ n: number | string }>(
-    `SELECT COUNT(*) AS n FROM conversations WHERE assigneeId = :agentId AND channel = :channel AND status IN (${statuses})${lock}`,
+  const except = opts.exceptConversationId ?? 0;
+  const assigned = await db.sequelize.query<{ id: number }>(
+    `SELECT id FROM conversations WHERE assigneeId = :agentId AND channel = :channel AND status IN (${statuses})${lock}`,
     { replacements: { agentId, channel }, transaction: t, type: QueryTypes.SELECT },
   );
   const [offered] = await db.sequelize.query<{ n: number | string }>(
     `SELECT COUNT(*) AS n FROM offers WHERE agentId = :agentId AND channel = :channel AND state = 'pending'${lock}`,
     { replacements: { agentId, channel }, transaction: t, type: QueryTypes.SELECT },
   );
-  return Number(assigned?.n ?? 0) + Number(offered?.n ?? 0);
+  const counted = new Set(assigned.map((a) => Number(a.id)).filter((id) => id !== except));
+  let load = counted.size + Number(offered?.n ?? 0);
+  if (channel === 'voice') {
+    // Two index-friendly reads (by offeredAgentId, by agentId) rather than one OR that a locking read would scan.
+    const ringing = await db.sequelize.query<{ conversationId: number }>(
+      `SELECT conversationId FROM phone_calls WHERE offeredAgentId = :agentId AND routingState IN (:offered)${lock}`,
+      { replacements: { agentId, offered: [...LIVE_CALL_LOAD_STATES.offered] }, transaction: t, type: QueryTypes.SELECT },
+    );
+    const held = await db.sequelize.query<{ conversationId: number }>(
+      `SELECT conversationId FROM phone_calls WHERE agentId = :agentId AND routingState IN (:held)${lock}`,
+      { replacements: { agentId, held: [...LIVE_CALL_LOAD_STATES.held] }, transaction: t, type: QueryTypes.SELECT },
+    );
+    load += liveCallsBeyond(counted, [...ringing, ...held], except);
+  }
+  return load;
+}
+
+/** Live calls not already counted as an assigned case of the agent (and not of the excepted conversation). */
+function liveCallsBeyond(counted: Set<number>, calls: { conversationId: number }[], except: number): number {
+  return calls.filter((c) => Number(c.conversationId) !== except && !counted.has(Number(c.conversationId))).length;
 }
 
 /** Locks an agent's row (FOR UPDATE on MariaDB; SQLite's IMMEDIATE transaction already excludes other writers). */
@@ -68,8 +98,11 @@ export function servesQueue(departmentId: number | null): WhereOptions<Agent> {
   };
 }
 
-/** Active cases plus pending offers per agent and channel, for the agents given (plain reads, outside locks). */
-export async function loads(agentIds: number[], t?: Transaction): Promise<Map<number, Map<ChannelKind, number>>> {
+/**
+ * Active cases plus pending offers per agent and channel, for the agents given (plain reads, outside locks); voice
+ * also counts live calls ringing or connected to the agent that are not already one of their assigned cases.
+ */
+export async function loads(agentIds: number[], t?: Transaction, opts: LoadOptions = {}): Promise<Map<number, Map<ChannelKind, number>>> {
   const out = new Map<number, Map<ChannelKind, number>>();
   if (!agentIds.length) return out;
   const add = (agentId: number, channel: ChannelKind, n: number) => {
@@ -77,14 +110,19 @@ export async function loads(agentIds: number[], t?: Transaction): Promise<Map<nu
     m.set(channel, (m.get(channel) ?? 0) + n);
     out.set(agentId, m);
   };
+  const except = opts.exceptConversationId ?? 0;
   const assigned = (await Conversation.findAll({
-    attributes: ['assigneeId', 'channel', [fn('COUNT', col('id')), 'n']],
+    attributes: ['id', 'assigneeId', 'channel'],
     where: { assigneeId: { [Op.in]: agentIds }, status: { [Op.in]: [...ACTIVE_STATUSES] } },
-    group: ['assigneeId', 'channel'],
     raw: true,
     transaction: t,
-  })) as unknown as { assigneeId: number; channel: ChannelKind; n: number | string }[];
-  for (const r of assigned) add(r.assigneeId, r.channel, Number(r.n));
+  })) as unknown as { id: number; assigneeId: number; channel: ChannelKind }[];
+  const voiceCases = new Map<number, Set<number>>();
+  for (const r of assigned) {
+    if (Number(r.id) === except) continue;
+    add(r.assigneeId, r.channel, 1);
+    if (r.channel === 'voice') voiceCases.set(r.assigneeId, (voiceCases.get(r.assigneeId) ?? new Set()).add(Number(r.id)));
+  }
   const offered = (await Offer.findAll({
     attributes: ['agentId', 'channel', [fn('COUNT', col('id')), 'n']],
     where: { agentId: { [Op.in]: agentIds }, state: 'pending' },
@@ -93,16 +131,44 @@ export async function loads(agentIds: number[], t?: Transaction): Promise<Map<nu
     transaction: t,
   })) as unknown as { agentId: number; channel: ChannelKind; n: number | string }[];
   for (const r of offered) add(r.agentId, r.channel, Number(r.n));
+  const calls = (await PhoneCall.findAll({
+    attributes: ['conversationId', 'offeredAgentId', 'agentId', 'routingState'],
+    where: {
+      [Op.or]: [
+        { offeredAgentId: { [Op.in]: agentIds }, routingState: { [Op.in]: [...LIVE_CALL_LOAD_STATES.offered] } },
+        { agentId: { [Op.in]: agentIds }, routingState: { [Op.in]: [...LIVE_CALL_LOAD_STATES.held] } },
+      ],
+    },
+    raw: true,
+    transaction: t,
+  })) as unknown as Pick<PhoneCall, 'conversationId' | 'offeredAgentId' | 'agentId' | 'routingState'>[];
+  for (const c of calls) {
+    const agentId = c.routingState === 'offered' ? c.offeredAgentId : c.agentId;
+    if (agentId === null) continue;
+    const n = liveCallsBeyond(voiceCases.get(agentId) ?? new Set(), [c], except);
+    if (n) add(agentId, 'voice', n);
+  }
   return out;
+}
+
+/** What shapes a candidate list besides the work item itself. */
+export interface CandidateOptions extends LoadOptions {
+  /** Agents left out whatever the offer history says (the agents who declined or missed a live call). */
+  excludeAgentIds?: readonly number[];
 }
 
 /**
  * The agents a waiting case may be pushed to now, best first by the strategy: active, available, connected (or
  * never connected: REST-only integrations), serving the queue, speaking the case's language, with room on the
  * case's channel, and not having declined or let expire an offer of this case within the exclusion period.
- * Plain reads: the offer itself re-checks everything under the agent's row lock.
+ * Plain reads: the offer itself re-checks everything under the agent's row lock. Live calls are ranked by the same
+ * query (server/routing/callCandidates.ts).
  */
-export async function rankCandidates(r: RoutingRuntime, entry: Pick<QueueEntry, 'conversationId' | 'departmentId' | 'channel' | 'language'>): Promise<Candidate[]> {
+export async function rankCandidates(
+  r: RoutingRuntime,
+  entry: Pick<QueueEntry, 'conversationId' | 'departmentId' | 'channel' | 'language'>,
+  opts: CandidateOptions = {},
+): Promise<Candidate[]> {
   const agents = await Agent.findAll({
     attributes: ['id', 'languages', 'capacity', 'lastOfferAt'],
     where: { [Op.and]: [{ active: true, presence: 'available' }, literal('disconnectedAt IS NULL'), servesQueue(entry.departmentId)] },
@@ -122,8 +188,9 @@ export async function rankCandidates(r: RoutingRuntime, entry: Pick<QueueEntry, 
       })
     ).map((o) => o.agentId),
   );
+  for (const id of opts.excludeAgentIds ?? []) excluded.add(id);
   const eligible = speaking.filter((a) => !excluded.has(a.id));
-  const load = await loads(eligible.map((a) => a.id));
+  const load = await loads(eligible.map((a) => a.id), undefined, { exceptConversationId: opts.exceptConversationId });
   const candidates: Candidate[] = [];
   for (const a of eligible) {
     const mine = load.get(a.id);

@@ -2,7 +2,8 @@ import { Op, UniqueConstraintError, literal } from 'sequelize';
 import { Agent, Conversation, Offer, QueueEntry } from '../../db/models';
 import { logger } from '../log';
 import { RoutingAbort, writeEvents } from './events';
-import { capacityFor, lockAgent, lockedLoad, rankCandidates, ROUTABLE_STATUSES, speaks } from './load';
+import { lockFitAgent } from './callCandidates';
+import { rankCandidates, ROUTABLE_STATUSES } from './load';
 import type { RoutingRuntime } from './runtime';
 import { afterCommitQueues } from './syncQueueEntry';
 
@@ -40,21 +41,9 @@ export async function offerToAgent(r: RoutingRuntime, entryId: number, agentId: 
     return await ctx.db.transaction(async (t) => {
       const conversation = await Conversation.findByPk(head.conversationId, { transaction: t, lock: t.LOCK.UPDATE });
       if (!conversation || conversation.assigneeId !== null || !ROUTABLE_STATUSES.includes(conversation.status)) return { kind: 'gone' } as const;
-      const agent = await lockAgent(t, agentId);
-      if (!agent || !agent.active || agent.presence !== 'available' || agent.disconnected) return { kind: 'agent_unfit' } as const;
       const entry = await QueueEntry.findByPk(entryId, { transaction: t });
       if (!entry || entry.state !== 'waiting') return { kind: 'gone' } as const;
-      if (!speaks(agent.languages, entry.language)) return { kind: 'agent_unfit' } as const;
-      if (!agent.allDepartments) {
-        if (entry.departmentId === null) return { kind: 'agent_unfit' } as const;
-        const member = await ctx.db.sequelize.query(`SELECT 1 AS x FROM agent_departments WHERE agentId = :agentId AND departmentId = :departmentId`, {
-          replacements: { agentId, departmentId: entry.departmentId },
-          transaction: t,
-          plain: true,
-        });
-        if (!member) return { kind: 'agent_unfit' } as const;
-      }
-      if ((await lockedLoad(ctx.db, t, agentId, entry.channel)) >= capacityFor(agent.capacity, entry.channel)) return { kind: 'agent_unfit' } as const;
+      if (!(await lockFitAgent(r, t, agentId, entry))) return { kind: 'agent_unfit' } as const;
 
       const now = new Date();
       const [moved] = await QueueEntry.update({ state: 'offered' }, { where: { id: entryId, state: 'waiting' }, transaction: t });

@@ -5,11 +5,19 @@ import { endOffer } from './answerOffer';
 import { heartbeat, revokeOffersOfDisconnected, sweepDeadSockets } from './connections';
 import { routeEntry, routeWaiting } from './offerConversation';
 import type { RoutingRuntime } from './runtime';
+import { runSweepTasks } from './sweepTasks';
 import { findUnqueued, syncQueueEntry } from './syncQueueEntry';
 
 const log = logger('routing.sweeper');
 
-export interface SweepReport { expired: number; revoked: number; requeued: number; offered: number }
+export interface SweepReport {
+  expired: number;
+  revoked: number;
+  requeued: number;
+  offered: number;
+  /** What the registered tasks (live calls) moved, by task name. */
+  tasks?: Record<string, number>;
+}
 
 /**
  * One pass of the DB-driven sweeper: expire offers past their deadline and offer those cases on; revoke offers of
@@ -34,6 +42,7 @@ export async function sweepOnce(r: RoutingRuntime, opts: { reconcile?: boolean }
     }
   }
   report.offered = await routeWaiting(r, { limit: 100 });
+  report.tasks = await runSweepTasks(r, (name, err) => log.error({ err, task: name }, 'a routing sweep task failed; retrying on the next pass'));
   return report;
 }
 

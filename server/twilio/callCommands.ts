@@ -134,7 +134,7 @@ export function patchMetadata(message: Message, patch: Record<string, unknown>):
 export async function applyCallStatus(ctx: AppContext, p: VoiceParams): Promise<boolean> {
   const status = p.CallStatus;
   if (!status) return false;
-  const applied = await changeCall(ctx, { callSid: p.CallSid }, { kind: 'call.status', key: `${p.CallSid}:${status}` }, async ({ call, message }) => {
+  const applied = await changeCall(ctx, { callSid: p.CallSid }, { kind: 'call.status', key: `${p.CallSid}:${status}` }, async ({ call, message, transaction }) => {
     const meta = message.metadata as { status?: string; statusHistory?: unknown[] };
     const at = new Date();
     const advance = (CALL_STATUS_RANK[status] ?? 0) > (CALL_STATUS_RANK[meta.status ?? ''] ?? 0);
@@ -143,7 +143,13 @@ export async function applyCallStatus(ctx: AppContext, p: VoiceParams): Promise<
       ...(p.CallDuration !== undefined ? { durationSeconds: Number(p.CallDuration) } : {}),
       statusHistory: [...(meta.statusHistory ?? []), { status, at: at.toISOString(), ...(p.SequenceNumber ? { sequence: Number(p.SequenceNumber) } : {}) }],
     });
+    const events: CallEvent[] = [];
     if ((CALL_STATUS_RANK[status] ?? 0) >= 4 && call.routingState !== 'ended') {
+      // The caller hung up while the call rang at an agent's console: the offer goes away there.
+      if (call.routingState === 'offered' && call.offeredAgentId) events.push({ type: 'call.offer_revoked', data: { agentId: call.offeredAgentId, reason: 'hung_up' } });
+      // The agent's voice slot is free again (their load is shown to colleagues and the wallboard).
+      const freed = call.routingState === 'offered' ? call.offeredAgentId : call.agentId;
+      if (freed) transaction.afterCommit(() => ctx.events.emit('agent.changed', { agentId: freed }));
       call.routingState = 'ended';
       call.endedAt = at;
       call.offeredAgentId = null;
@@ -151,13 +157,13 @@ export async function applyCallStatus(ctx: AppContext, p: VoiceParams): Promise<
     }
     const data: Record<string, unknown> = { status };
     if (p.CallDuration !== undefined) data.durationSeconds = Number(p.CallDuration);
-    return { events: [{ type: `call.${status.replace(/-/g, '_')}`, data }], result: true };
+    return { events: [{ type: `call.${status.replace(/-/g, '_')}`, data }, ...events], result: true };
   });
   return applied ?? false;
 }
 
 /** The caller chose a menu entry in office hours: the call waits in that entry's queue. Replays change nothing. */
-export async function queueCall(ctx: AppContext, callSid: string, entry: IvrMenuEntry, language: Language): Promise<PhoneCall | null> {
+export async function queueCall(ctx: AppContext, callSid: string, entry: IvrMenuEntry, language: Language, from: string | null = null): Promise<PhoneCall | null> {
   return changeCall(ctx, { callSid }, null, async ({ call, message, transaction }) => {
     if (call.routingState !== 'ivr') return null;
     call.language = language;
@@ -165,7 +171,8 @@ export async function queueCall(ctx: AppContext, callSid: string, entry: IvrMenu
     call.queueName = entry.queueName;
     call.routingState = 'queued';
     call.queuedAt = phoneClock.now();
-    patchMetadata(message, { menu: { digit: entry.digit, queue: entry.queueName, department: entry.departmentCode }, language });
+    // The caller's number, for the agent's offer card (masked there for agents) and the timeline.
+    patchMetadata(message, { menu: { digit: entry.digit, queue: entry.queueName, department: entry.departmentCode }, language, ...(from ? { from } : {}) });
     const conversation = await Conversation.findByPk(call.conversationId, { transaction, lock: transaction.LOCK.UPDATE, rejectOnEmpty: true });
     const department = entry.departmentCode ? await Department.findOne({ where: { code: entry.departmentCode, active: true }, transaction }) : null;
     const events: CallEvent[] = [{ type: 'call.queued', data: { queue: entry.queueName, department: entry.departmentCode, language } }];

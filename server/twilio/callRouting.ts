@@ -1,83 +1,114 @@
-import { Op } from 'sequelize';
-import { Agent, AgentDepartment, AgentPhone, Conversation, Department, PhoneCall } from '../../db/models';
+import { Op, QueryTypes } from 'sequelize';
+import { Agent, AgentPhone, Conversation, PhoneCall } from '../../db/models';
 import type { AgentDevice } from '../../db/models/PhoneCall';
 import type { AppContext } from '../context';
 import { AppError, conflict, notFound } from '../errors';
 import { logger } from '../log';
 import { changeCall, patchMetadata, type CallEvent } from './callCommands';
 import { phoneClock } from './officeHours';
+import { lockFitAgent, rankCallCandidates } from '../routing/callCandidates';
+import { routingEngine } from '../routing/engine';
+import type { RoutingRuntime } from '../routing/runtime';
+import { registerSweepTask } from '../routing/sweepTasks';
 import { claimReceipt } from './receipts';
 import { twilioRest } from './rest';
 
 const log = logger('twilio.routing');
 
-/** How long an agent has to accept a ringing offer before it goes to the next agent. */
+/** The default time an agent has to accept a ringing offer (the routing engine's offer timeout decides). */
 export const OFFER_TIMEOUT_MS = 30_000;
 
 /** States in which a call occupies its agent's one voice slot. */
 const BUSY_STATES = ['offered', 'bridging', 'bridged'] as const;
 
+/** Why a call offer was taken back from an agent who did not answer it. */
+export type CallRevokeReason = 'disconnected' | 'presence' | 'hung_up';
+
 /**
- * Offers a waiting call to one available agent: active, present as available, serving the call's department
- * (or all departments), not already holding a call, not one who declined it; the longest idle first. The
- * call row is locked, so two processes never offer it twice; the agent row is locked before checking that
- * they hold no other call, so an agent never gets two. This is the direct assignment the routing engine will
- * take over: it is the one place that decides who gets a call.
+ * Offers a waiting call to one agent chosen by the routing engine: the candidates query of a voice case
+ * (available, connected, serving the call's department or all departments, speaking the caller's language,
+ * with the voice slot free — calls ringing or connected count), ranked by the configured strategy, without the
+ * agents who declined or missed this call. Each attempt locks the call row (never offered twice), then the
+ * agent row, and re-checks the agent under that lock with the routing engine's own check (never two calls, nor
+ * a call beside a voice case). The offer expires at `offerExpiresAt` by a timer in this process, and by the
+ * routing sweeper in any process (after a restart too).
  */
 export async function offerWaitingCall(ctx: AppContext, callId: number): Promise<number | null> {
-  const offered = await changeCall(ctx, { id: callId }, null, async ({ call, message, transaction }) => {
-    if (call.routingState !== 'queued') return null;
-    const declined = call.declinedAgentIds ?? [];
-    let candidates = await Agent.findAll({
-      where: { active: true, presence: 'available', ...(declined.length ? { id: { [Op.notIn]: declined } } : {}) },
-      order: [['lastOfferAt', 'ASC'], ['id', 'ASC']],
-      transaction,
-    });
-    if (call.departmentCode) {
-      const department = await Department.findOne({ where: { code: call.departmentCode }, transaction });
-      const members = department ? await AgentDepartment.findAll({ where: { departmentId: department.id }, transaction }) : [];
-      const memberIds = new Set(members.map((m) => m.agentId));
-      candidates = candidates.filter((a) => a.allDepartments || memberIds.has(a.id));
-    }
-    // Never-offered agents first (NULL sorts first on SQLite, last on MariaDB).
-    candidates.sort((a, b) => (a.lastOfferAt?.getTime() ?? 0) - (b.lastOfferAt?.getTime() ?? 0) || a.id - b.id);
-    for (const candidate of candidates) {
-      const agent = await Agent.findByPk(candidate.id, { transaction, lock: transaction.LOCK.UPDATE });
-      if (!agent || agent.presence !== 'available' || !agent.active) continue;
-      // Locking reads: on MariaDB a plain read would use the snapshot taken before the agent lock was granted
-      // and miss an offer another process committed meanwhile. Both reads use an index on the agent column.
-      const offered = await PhoneCall.findAll({ where: { offeredAgentId: agent.id, routingState: 'offered', id: { [Op.ne]: call.id } }, attributes: ['id'], transaction, lock: transaction.LOCK.SHARE });
-      if (offered.length) continue;
-      const holding = await PhoneCall.findAll({ where: { agentId: agent.id, routingState: { [Op.in]: ['bridging', 'bridged'] }, id: { [Op.ne]: call.id } }, attributes: ['id'], transaction, lock: transaction.LOCK.SHARE });
-      if (holding.length) continue;
-      const now = phoneClock.now();
+  const r = routingEngine(ctx).runtime;
+  const head = await PhoneCall.findByPk(callId);
+  if (!head || head.routingState !== 'queued') return null;
+  const { departmentId, candidates } = await rankCallCandidates(r, {
+    conversationId: head.conversationId,
+    departmentCode: head.departmentCode,
+    language: head.language,
+    excludeAgentIds: head.declinedAgentIds ?? [],
+  });
+  for (const candidate of candidates.slice(0, 10)) {
+    const outcome = await changeCall(ctx, { id: callId }, null, async ({ call, message, transaction }) => {
+      if (call.routingState !== 'queued') return { events: [], result: 'gone' as const };
+      if ((call.declinedAgentIds ?? []).includes(candidate.agentId)) return { events: [], result: 'unfit' as const };
+      const work = { departmentId, language: call.language, channel: 'voice' as const, exceptConversationId: call.conversationId };
+      const agent = await lockFitAgent(r, transaction, candidate.agentId, work);
+      if (!agent) return { events: [], result: 'unfit' as const };
+      const now = new Date();
       call.routingState = 'offered';
       call.offeredAgentId = agent.id;
-      call.offerExpiresAt = new Date(now.getTime() + OFFER_TIMEOUT_MS);
-      agent.lastOfferAt = now;
-      await agent.save({ transaction });
-      patchMetadata(message, { offeredTo: [...(((message.metadata as { offeredTo?: number[] }).offeredTo) ?? []), agent.id] });
-      const expiresAt = call.offerExpiresAt.toISOString();
-      transaction.afterCommit(() => ctx.events.emit('call.offered', { callId: call.id, conversationId: call.conversationId, agentId: agent.id, expiresAt }));
-      return { events: [{ type: 'call.offered', data: { agentId: agent.id, expiresAt } }], result: agent.id };
-    }
-    return null;
-  });
-  return offered;
+      call.offerExpiresAt = new Date(now.getTime() + r.settings.offerTimeoutMs);
+      await Agent.update({ lastOfferAt: now }, { where: { id: agent.id }, transaction });
+      patchMetadata(message, { offeredTo: [...(((message.metadata as { offeredTo?: number[] }).offeredTo) ?? []), agent.id], offeredAt: now.toISOString() });
+      const expiresAt = call.offerExpiresAt;
+      transaction.afterCommit(() => {
+        ctx.events.emit('call.offered', { callId: call.id, conversationId: call.conversationId, agentId: agent.id, expiresAt: expiresAt.toISOString() });
+        ctx.events.emit('agent.changed', { agentId: agent.id });
+        expireAt(ctx, call.id, expiresAt);
+      });
+      return { events: [{ type: 'call.offered', data: { agentId: agent.id, expiresAt: expiresAt.toISOString() } }], result: 'offered' as const };
+    });
+    if (outcome === 'offered') return candidate.agentId;
+    if (outcome !== 'unfit') return null;
+  }
+  return null;
+}
+
+/** Expires an offer at its deadline in this process (the sweeper does it in any process when this one is gone). */
+function expireAt(ctx: AppContext, callId: number, expiresAt: Date): void {
+  const timer = setTimeout(() => {
+    expireOffer(ctx, callId).catch((err: Error) => log.error({ callId, err: err.message }, 'expiring a call offer failed; the sweeper retries'));
+  }, Math.max(0, expiresAt.getTime() - Date.now()) + 20);
+  timer.unref();
 }
 
 /** Takes back an offer nobody answered in time and offers the call to the next agent. */
-export async function expireOffer(ctx: AppContext, callId: number, now = phoneClock.now()): Promise<void> {
-  const expired = await changeCall(ctx, { id: callId }, null, async ({ call }) => {
+export async function expireOffer(ctx: AppContext, callId: number, now = new Date()): Promise<boolean> {
+  const expired = await changeCall(ctx, { id: callId }, null, async ({ call, transaction }) => {
     if (call.routingState !== 'offered' || !call.offerExpiresAt || call.offerExpiresAt > now) return null;
     const agentId = call.offeredAgentId;
     call.routingState = 'queued';
     call.declinedAgentIds = [...(call.declinedAgentIds ?? []), ...(agentId ? [agentId] : [])];
     call.offeredAgentId = null;
     call.offerExpiresAt = null;
+    if (agentId) transaction.afterCommit(() => ctx.events.emit('agent.changed', { agentId }));
     return { events: [{ type: 'call.offer_expired', data: { agentId } }], result: true };
   });
   if (expired) await offerWaitingCall(ctx, callId);
+  return Boolean(expired);
+}
+
+/**
+ * Takes back an offer from an agent who can no longer answer it (gone from the console longer than the grace
+ * period, or no longer available) and offers the call to the next agent. They may be offered it again later.
+ */
+export async function revokeCallOffer(ctx: AppContext, callId: number, agentId: number, reason: CallRevokeReason): Promise<boolean> {
+  const revoked = await changeCall(ctx, { id: callId }, null, async ({ call, transaction }) => {
+    if (call.routingState !== 'offered' || call.offeredAgentId !== agentId) return null;
+    call.routingState = 'queued';
+    call.offeredAgentId = null;
+    call.offerExpiresAt = null;
+    transaction.afterCommit(() => ctx.events.emit('agent.changed', { agentId }));
+    return { events: [{ type: 'call.offer_revoked', data: { agentId, reason } }], result: true };
+  });
+  if (revoked) await offerWaitingCall(ctx, callId);
+  return Boolean(revoked);
 }
 
 /** The agent declines the ringing offer: it goes to the next available agent. */
@@ -91,6 +122,7 @@ export async function declineCall(ctx: AppContext, callId: number, agentId: numb
     return { events: [{ type: 'call.declined', actorType: 'agent', actorId: agentId, data: { agentId } }], result: true };
   });
   if (!declined) throw notFound('The call');
+  ctx.events.emit('agent.changed', { agentId });
   await offerWaitingCall(ctx, callId);
 }
 
@@ -100,7 +132,7 @@ export async function declineCall(ctx: AppContext, callId: number, agentId: numb
  * identity `agent-<id>`) or their phone. Uses the queue-member dequeue when the queue is known, else updates
  * the live call. If Twilio refuses, the call goes back to the queue and the next agent.
  */
-export async function acceptCall(ctx: AppContext, callId: number, agentId: number, device: AgentDevice = 'softphone', now = phoneClock.now()): Promise<PhoneCall> {
+export async function acceptCall(ctx: AppContext, callId: number, agentId: number, device: AgentDevice = 'softphone', now = new Date()): Promise<PhoneCall> {
   if (device === 'phone' && !(await AgentPhone.findOne({ where: { agentId } }))) {
     throw conflict('You have no phone number on file for taking calls; add one or use the softphone.', 'no_agent_phone');
   }
@@ -124,6 +156,7 @@ export async function acceptCall(ctx: AppContext, callId: number, agentId: numbe
       conversation.status = 'open';
     }
     if (conversation.changed()) await conversation.save({ transaction });
+    transaction.afterCommit(() => ctx.events.emit('agent.changed', { agentId }));
     return { events, result: call };
   });
   if (!call) throw notFound('The call');
@@ -192,3 +225,33 @@ export async function callsForAgent(agentId: number): Promise<PhoneCall[]> {
     order: [['id', 'ASC']],
   });
 }
+
+/**
+ * The routing sweeper's pass over live calls (every process, every second): offers past their deadline expire
+ * and move on (the in-process timer may have died with its process); offers to agents gone from the console
+ * longer than the grace period, or no longer available, are taken back; waiting callers are offered to agents
+ * who became free. Everything it needs is in the database.
+ */
+export async function sweepCalls(r: RoutingRuntime): Promise<number> {
+  const { ctx } = r;
+  const now = new Date();
+  let moved = 0;
+  const due = await PhoneCall.findAll({ where: { routingState: 'offered', offerExpiresAt: { [Op.lte]: now } }, attributes: ['id'], order: [['offerExpiresAt', 'ASC']], limit: 100 });
+  for (const c of due) if (await expireOffer(ctx, c.id, now)) moved++;
+  const cutoff = new Date(now.getTime() - r.settings.disconnectGraceMs);
+  const stray = await ctx.db.sequelize.query<{ id: number; agentId: number; available: number | string }>(
+    `SELECT p.id AS id, p.offeredAgentId AS agentId, CASE WHEN a.presence = 'available' AND a.active = 1 THEN 1 ELSE 0 END AS available
+       FROM phone_calls p JOIN agents a ON a.id = p.offeredAgentId
+      WHERE p.routingState = 'offered'
+        AND (a.presence <> 'available' OR a.active = 0 OR (a.disconnectedAt IS NOT NULL AND a.disconnectedAt < :cutoff))`,
+    { replacements: { cutoff }, type: QueryTypes.SELECT },
+  );
+  for (const s of stray) if (await revokeCallOffer(ctx, Number(s.id), Number(s.agentId), Number(s.available) === 1 ? 'disconnected' : 'presence')) moved++;
+  const waiting = await PhoneCall.findAll({ where: { routingState: 'queued' }, attributes: ['id'], order: [['queuedAt', 'ASC'], ['id', 'ASC']], limit: 20 });
+  if (waiting.length && (await Agent.count({ where: { active: true, presence: 'available' } }))) {
+    for (const c of waiting) if (await offerWaitingCall(ctx, c.id)) moved++;
+  }
+  return moved;
+}
+
+registerSweepTask('calls', sweepCalls);

@@ -1,7 +1,7 @@
 import express, { type Request, type Response, type Router } from 'express';
 import type { z } from 'zod';
 import type { Language } from '../../channels/contract';
-import { RecordingParamsSchema, TranscriptionParamsSchema, VoiceParamsSchema } from '../../channels/phone/inbound';
+import { callerNumber, RecordingParamsSchema, TranscriptionParamsSchema, VoiceParamsSchema } from '../../channels/phone/inbound';
 import { Agent, AgentPhone, IvrMenuEntry, PhoneCall } from '../../db/models';
 import type { AppContext } from '../context';
 import { AppError, validationError } from '../errors';
@@ -79,7 +79,7 @@ export function voiceRouter(ctx: AppContext): Router {
       await sendToVoicemail(ctx, p.CallSid);
       return twiml(res, voicemailTwiml());
     }
-    const call = await queueCall(ctx, p.CallSid, entry, lang);
+    const call = await queueCall(ctx, p.CallSid, entry, lang, callerNumber(p.From) ?? null);
     if (call) offerSoon(ctx, call.id);
     const label = entry.departmentCode ? (lang === 'en' ? entry.labelEn : entry.labelRo) : null;
     const queueName = call?.queueName ?? (await PhoneCall.findOne({ where: { callSid: p.CallSid } }))?.queueName ?? entry.queueName;
@@ -87,14 +87,15 @@ export function voiceRouter(ctx: AppContext): Router {
   });
 
   // 3. Twilio asks what a waiting caller hears, again and again: position and expected wait. Each turn also
-  // re-offers a call nobody took (an expired offer, or no agent free when it was queued).
+  // re-offers a call nobody took (no agent free when it was queued); an expired offer has usually moved on
+  // already (timer, sweeper), this is one more chance.
   router.post('/wait', async (req, res) => {
     const p = params(VoiceParamsSchema, req);
     const lang = language(req);
     const call = await PhoneCall.findOne({ where: { callSid: p.CallSid } });
     if (call) {
       if (p.QueueSid && call.queueSid !== p.QueueSid) await PhoneCall.update({ queueSid: p.QueueSid }, { where: { id: call.id } });
-      if (call.routingState === 'offered') await expireOffer(ctx, call.id, phoneClock.now());
+      if (call.routingState === 'offered') await expireOffer(ctx, call.id);
       else if (call.routingState === 'queued') offerSoon(ctx, call.id);
     }
     const position = positiveInt(p.QueuePosition);
