@@ -8,6 +8,7 @@ import * as phoneAgentIndex from './202611244002-phone-agent-index';
 import * as slaCalendar from './202611246001-sla-calendar';
 import * as wallboardCovering from './202611246002-wallboard-covering';
 import * as reportRepliesIndex from './202611246003-report-replies-index';
+import * as reportCaseColumns from './202611246004-report-case-columns';
 import * as portalRatings from './202611243001-portal-ratings';
 import * as citizenNotifications from './202611243002-citizen-notifications';
 import * as portalRateLimits from './202611243003-portal-rate-limits';
@@ -32,6 +33,7 @@ export const MIGRATIONS: [name: string, migration: MigrationModule][] = [
   ['202611246001-sla-calendar', slaCalendar],
   ['202611246002-wallboard-covering', wallboardCovering],
   ['202611246003-report-replies-index', reportRepliesIndex],
+  ['202611246004-report-case-columns', reportCaseColumns],
   ['202611243001-portal-ratings', portalRatings],
   ['202611243002-citizen-notifications', citizenNotifications],
   ['202611243003-portal-rate-limits', portalRateLimits],

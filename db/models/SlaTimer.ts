@@ -43,6 +43,14 @@ export class SlaTimer extends Model<InferAttributes<SlaTimer>, InferCreationAttr
   declare decidedAt: Date | null;
   /** Wall-clock time from start to stop (response-time reports). */
   declare elapsedMs: number | null;
+  /**
+   * Copies of the case's department, channel, category and assignee, kept by database triggers (migration
+   * 202611246004) so reports filter and group clocks without joining the cases. Read them; never write them.
+   */
+  declare departmentId: CreationOptional<number | null>;
+  declare channel: CreationOptional<string | null>;
+  declare categoryId: CreationOptional<number | null>;
+  declare assigneeId: CreationOptional<number | null>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
 }
@@ -68,6 +76,10 @@ export function initSlaTimer(sequelize: Sequelize): void {
       outcome: { type: DataTypes.STRING(16), allowNull: true },
       decidedAt: { type: DATE_MS, allowNull: true },
       elapsedMs: bigint('elapsedMs', true),
+      departmentId: { type: DataTypes.INTEGER, allowNull: true },
+      channel: { type: DataTypes.STRING(16), allowNull: true },
+      categoryId: { type: DataTypes.INTEGER, allowNull: true },
+      assigneeId: { type: DataTypes.INTEGER, allowNull: true },
       createdAt: DATE_MS,
       updatedAt: DATE_MS,
     },

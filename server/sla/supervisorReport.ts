@@ -2,6 +2,7 @@ import { QueryTypes, type Sequelize } from 'sequelize';
 import { z } from 'zod';
 import { ChannelKindSchema, type ChannelKind } from '../../channels/contract';
 import { OPEN_STATUSES } from '../../db/models/Conversation';
+import { SLA_TIMER_KINDS } from '../../db/models/SlaTimer';
 import { addDays, isIsoDate } from '../calendar/dates';
 import { bucharestInstant } from '../calendar/zone';
 import { sqlTime } from './sqlTime';
@@ -30,8 +31,13 @@ const RESOLUTION_BUCKET_MS = 600_000;
 const AGENT_BUCKET_MS = 3_600_000;
 const BACKLOG_BUCKETS: [label: string, days: number][] = [['0-1d', 1], ['1-3d', 3], ['3-7d', 7], ['7-14d', 14], ['14-30d', 30], ['30d+', Infinity]];
 const STATUS_LIST = OPEN_STATUSES.map((s) => `'${s}'`).join(',');
+/** Clocks that count towards an agent's figures (the legal deadline is the institution's, not the agent's). */
+const AGENT_KINDS = new Set<string>(['resolution', 'first_response', 'next_response']);
 
-/** Computes the report; stays fast on a million cases through the covering indexes of the SLA migration. */
+/**
+ * Computes the report: every figure an SQL aggregate over an index range of the period (clocks by kind and decision
+ * time, cases by registration time, replies by time), so it stays fast on a million cases.
+ */
 export async function supervisorReport(sequelize: Sequelize, query: ReportQuery, now = new Date()): Promise<SupervisorReport> {
   const start = bucharestInstant(query.from, 0);
   const end = bucharestInstant(addDays(query.to, 1), 0);
@@ -40,17 +46,26 @@ export async function supervisorReport(sequelize: Sequelize, query: ReportQuery,
     sequelize.query<T>(sql, { type: QueryTypes.SELECT, replacements: Object.fromEntries(Object.entries(replacements).map(([k, v]) => [k, v instanceof Date ? sqlTime(sequelize, v) : v])) });
 
   const caseFilter: string[] = [];
+  const timerFilter: string[] = [];
   const params: Record<string, unknown> = { start, end };
-  if (query.channel) (caseFilter.push('c.channel = :channel'), (params.channel = query.channel));
-  if (query.categoryId) (caseFilter.push('c.categoryId = :categoryId'), (params.categoryId = query.categoryId));
-  if (query.departmentId) (caseFilter.push('c.departmentId = :departmentId'), (params.departmentId = query.departmentId));
+  for (const key of ['channel', 'categoryId', 'departmentId'] as const) {
+    if (query[key] === undefined) continue;
+    caseFilter.push(`c.${key} = :${key}`);
+    // Clocks carry copies of their case's columns (migration 202611246004): no join to the cases.
+    timerFilter.push(`t.${key} = :${key}`);
+    params[key] = query[key];
+  }
   const filtered = caseFilter.length > 0;
   const andCase = caseFilter.map((f) => ` AND ${f}`).join('');
-  // Clocks are joined to their case only when a filter needs the case's columns.
-  const timers = (where: string) =>
-    filtered ? `FROM sla_timers t JOIN conversations c ON c.id = t.conversationId WHERE ${where}${andCase}` : `FROM sla_timers t WHERE ${where}`;
+  const andTimer = timerFilter.map((f) => ` AND ${f}`).join('');
+  // Every clock query is a range of the covering index sla_timers_report (kind, decidedAt, …): one kind, or each kind.
+  const decided = (kinds: readonly string[]) =>
+    `FROM sla_timers t WHERE t.kind IN (${kinds.map((k) => `'${k}'`).join(', ')}) AND t.decidedAt >= :start AND t.decidedAt < :end${andTimer}`;
+  // Narrowed replies start from the period's messages (bounded by the period) and look their case up by key, rather
+  // than from every case of a department across all years; the join order is forced where the optimiser guesses wrong.
+  const messagesThenCases = sequelize.getDialect() === 'sqlite' ? 'messages m CROSS JOIN conversations c' : 'messages m STRAIGHT_JOIN conversations c';
 
-  const [volume, categories, departments, firstHist, resolutionHist, compliance, agentRows, replies, backlog, satisfaction] = await Promise.all([
+  const [volume, categories, departments, agentNames, firstHist, resolutionHist, clocks, agentHist, replies, backlog, satisfaction] = await Promise.all([
     q<{ channel: string; categoryId: number | null; departmentId: number | null; n: number }>(
       `SELECT c.channel, c.categoryId, c.departmentId, COUNT(*) AS n FROM conversations c
         WHERE c.registeredAt >= :start AND c.registeredAt < :end${andCase} GROUP BY c.channel, c.categoryId, c.departmentId`,
@@ -58,32 +73,28 @@ export async function supervisorReport(sequelize: Sequelize, query: ReportQuery,
     ),
     q<{ id: number; nameRo: string }>('SELECT id, nameRo FROM categories'),
     q<{ id: number; nameRo: string }>('SELECT id, nameRo FROM departments'),
+    q<{ id: number; name: string }>('SELECT id, name FROM agents'),
     q<{ b: number; n: number }>(
-      `SELECT t.elapsedMs ${div} ${FIRST_RESPONSE_BUCKET_MS} AS b, COUNT(*) AS n ${timers("t.decidedAt >= :start AND t.decidedAt < :end AND t.kind = 'first_response' AND t.elapsedMs IS NOT NULL")} GROUP BY t.elapsedMs ${div} ${FIRST_RESPONSE_BUCKET_MS}`,
+      `SELECT t.elapsedMs ${div} ${FIRST_RESPONSE_BUCKET_MS} AS b, COUNT(*) AS n ${decided(['first_response'])} AND t.elapsedMs IS NOT NULL GROUP BY t.elapsedMs ${div} ${FIRST_RESPONSE_BUCKET_MS}`,
       params,
     ),
     q<{ b: number; n: number }>(
-      `SELECT t.elapsedMs ${div} ${RESOLUTION_BUCKET_MS} AS b, COUNT(*) AS n ${timers("t.decidedAt >= :start AND t.decidedAt < :end AND t.kind = 'resolution' AND t.elapsedMs IS NOT NULL")} GROUP BY t.elapsedMs ${div} ${RESOLUTION_BUCKET_MS}`,
+      `SELECT t.elapsedMs ${div} ${RESOLUTION_BUCKET_MS} AS b, COUNT(*) AS n ${decided(['resolution'])} AND t.elapsedMs IS NOT NULL GROUP BY t.elapsedMs ${div} ${RESOLUTION_BUCKET_MS}`,
       params,
     ),
-    q<{ legal: number; outcome: string; n: number }>(
-      `SELECT CASE WHEN t.kind = 'legal' THEN 1 ELSE 0 END AS legal, t.outcome, COUNT(*) AS n ${timers('t.decidedAt >= :start AND t.decidedAt < :end AND t.outcome IS NOT NULL')}
-        GROUP BY CASE WHEN t.kind = 'legal' THEN 1 ELSE 0 END, t.outcome`,
+    // Compliance and the per-agent counts from one pass over the period's clocks of every kind.
+    q<{ agentId: number | null; kind: string; outcome: string | null; n: number }>(
+      `SELECT t.assigneeId AS agentId, t.kind, t.outcome, COUNT(*) AS n ${decided(SLA_TIMER_KINDS)} GROUP BY t.assigneeId, t.kind, t.outcome`,
       params,
     ),
-    // One pass over the period's clocks for every agent figure, clocks first (the join to the agent filters out
-    // unassigned cases; a WHERE on assigneeId would make MariaDB drive the join from the cases instead).
-    q<{ agentId: number; name: string; kind: string; outcome: string | null; b: number; n: number }>(
-      `SELECT c.assigneeId AS agentId, a.name, t.kind, t.outcome,
-              CASE WHEN t.kind = 'resolution' AND t.elapsedMs IS NOT NULL THEN t.elapsedMs ${div} ${AGENT_BUCKET_MS} ELSE -1 END AS b, COUNT(*) AS n
-         FROM sla_timers t JOIN conversations c ON c.id = t.conversationId JOIN agents a ON a.id = c.assigneeId
-        WHERE t.decidedAt >= :start AND t.decidedAt < :end AND t.kind IN ('resolution', 'first_response', 'next_response')${andCase}
-        GROUP BY c.assigneeId, a.name, t.kind, t.outcome, CASE WHEN t.kind = 'resolution' AND t.elapsedMs IS NOT NULL THEN t.elapsedMs ${div} ${AGENT_BUCKET_MS} ELSE -1 END`,
+    q<{ agentId: number; b: number; n: number }>(
+      `SELECT t.assigneeId AS agentId, t.elapsedMs ${div} ${AGENT_BUCKET_MS} AS b, COUNT(*) AS n ${decided(['resolution'])}
+          AND t.assigneeId IS NOT NULL AND t.elapsedMs IS NOT NULL GROUP BY t.assigneeId, t.elapsedMs ${div} ${AGENT_BUCKET_MS}`,
       params,
     ),
     q<{ agentId: number; n: number }>(
       filtered
-        ? `SELECT m.agentId, COUNT(*) AS n FROM messages m JOIN conversations c ON c.id = m.conversationId
+        ? `SELECT m.agentId, COUNT(*) AS n FROM ${messagesThenCases} ON c.id = m.conversationId
             WHERE m.receivedAt >= :start AND m.receivedAt < :end AND m.agentId IS NOT NULL AND m.direction = 'outbound'${andCase} GROUP BY m.agentId`
         : `SELECT m.agentId, COUNT(*) AS n FROM messages m WHERE m.receivedAt >= :start AND m.receivedAt < :end AND m.agentId IS NOT NULL AND m.direction = 'outbound' GROUP BY m.agentId`,
       params,
@@ -103,27 +114,37 @@ export async function supervisorReport(sequelize: Sequelize, query: ReportQuery,
   const num = (v: number | null) => (v === null ? null : Number(v));
 
   const ratio = (legal: boolean) => {
-    const met = compliance.filter((r) => (Number(r.legal) === 1) === legal && r.outcome === 'met').reduce((s, r) => s + Number(r.n), 0);
-    const breached = compliance.filter((r) => (Number(r.legal) === 1) === legal && r.outcome === 'breached').reduce((s, r) => s + Number(r.n), 0);
+    let met = 0;
+    let breached = 0;
+    for (const r of clocks) {
+      if ((r.kind === 'legal') !== legal) continue;
+      if (r.outcome === 'met') met += Number(r.n);
+      else if (r.outcome === 'breached') breached += Number(r.n);
+    }
     return { met, breached, share: met + breached ? met / (met + breached) : null };
   };
 
+  // Agents as the cases' assignees (as before the copies, an assignee with no agent row is left out).
+  const nameOf = new Map(agentNames.map((a) => [Number(a.id), a.name]));
   const agents = new Map<number, SupervisorReport['agents'][number]>();
-  const agent = (id: number, name: string) => {
+  const agent = (id: number) => {
     let a = agents.get(id);
-    if (!a) agents.set(id, (a = { agentId: id, name, resolved: 0, slaMet: 0, slaBreached: 0, repliesSent: 0, medianResolutionSeconds: null }));
+    if (!a) agents.set(id, (a = { agentId: id, name: nameOf.get(id)!, resolved: 0, slaMet: 0, slaBreached: 0, repliesSent: 0, medianResolutionSeconds: null }));
     return a;
   };
-  for (const r of agentRows) {
-    const a = agent(Number(r.agentId), r.name);
+  for (const r of clocks) {
+    if (r.agentId === null || !nameOf.has(Number(r.agentId)) || !AGENT_KINDS.has(r.kind)) continue;
+    const a = agent(Number(r.agentId));
     if (r.kind === 'resolution') a.resolved += Number(r.n);
     if (r.outcome === 'met') a.slaMet += Number(r.n);
     if (r.outcome === 'breached') a.slaBreached += Number(r.n);
   }
-  for (const [id, a] of agents) {
-    const hist = agentRows.filter((h) => Number(h.agentId) === id && h.kind === 'resolution' && Number(h.b) >= 0).map((h) => ({ b: Number(h.b), n: Number(h.n) }));
-    a.medianResolutionSeconds = percentiles(hist, AGENT_BUCKET_MS).medianSeconds;
+  const histByAgent = new Map<number, { b: number; n: number }[]>();
+  for (const h of agentHist) {
+    const id = Number(h.agentId);
+    histByAgent.set(id, [...(histByAgent.get(id) ?? []), { b: Number(h.b), n: Number(h.n) }]);
   }
+  for (const [id, a] of agents) a.medianResolutionSeconds = percentiles(histByAgent.get(id) ?? [], AGENT_BUCKET_MS).medianSeconds;
   for (const r of replies) {
     const a = agents.get(Number(r.agentId));
     if (a) a.repliesSent = Number(r.n);

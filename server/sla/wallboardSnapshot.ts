@@ -3,6 +3,7 @@ import type { ChannelKind } from '../../channels/contract';
 import { CHANNEL_KINDS } from '../../channels/contract';
 import { PRESENCES, type Presence } from '../../db/models/Agent';
 import { OPEN_STATUSES } from '../../db/models/Conversation';
+import { SLA_TIMER_KINDS } from '../../db/models/SlaTimer';
 import { addDays, bucharestDate } from '../calendar/dates';
 import { bucharestInstant, bucharestMinuteOfDay } from '../calendar/zone';
 import type { AppContext } from '../context';
@@ -15,6 +16,8 @@ export const SNAPSHOT_TTL_MS = 3_000;
 const LIST_LIMIT = 25;
 
 const STATUS_LIST = OPEN_STATUSES.map((s) => `'${s}'`).join(',');
+/** Every clock kind, so a period's verdicts are ranges of the index that leads with the kind (sla_timers_report). */
+const KIND_LIST = SLA_TIMER_KINDS.map((k) => `'${k}'`).join(',');
 
 let cache: { at: number; db: Sequelize; value: Promise<WallboardView> } | null = null;
 
@@ -169,17 +172,22 @@ function pastDays(db: Sequelize, key: string, ttl: number, load: () => Promise<C
 function complianceRows(q: Query, from: Date, to: Date, today: 0 | 1): Promise<ComplianceRow[]> {
   return q<ComplianceRow>(
     `SELECT CASE WHEN kind = 'legal' THEN 1 ELSE 0 END AS legal, outcome, ${today} AS today, COUNT(*) AS n
-       FROM sla_timers WHERE decidedAt >= :from AND decidedAt ${today ? '<=' : '<'} :to AND outcome IS NOT NULL
+       FROM sla_timers WHERE kind IN (${KIND_LIST}) AND decidedAt >= :from AND decidedAt ${today ? '<=' : '<'} :to AND outcome IS NOT NULL
       GROUP BY CASE WHEN kind = 'legal' THEN 1 ELSE 0 END, outcome`,
     { from, to },
   );
 }
 
-async function boardCases(q: <T extends object>(sql: string, r?: Record<string, unknown>) => Promise<T[]>, state: 'warning' | 'breached'): Promise<BoardCaseView[]> {
+async function boardCases(q: Query, state: 'warning' | 'breached'): Promise<BoardCaseView[]> {
+  // The first ones by due date from the index alone (slaState, status, dueAt), then only those rows.
+  const first = await q<{ id: number }>(
+    `SELECT id FROM conversations WHERE slaState = :state AND status IN (${STATUS_LIST}) ORDER BY dueAt ASC, id ASC LIMIT ${LIST_LIMIT}`,
+    { state },
+  );
+  if (!first.length) return [];
   const rows = await q<Record<string, unknown>>(
     `SELECT id, registrationNumber, departmentId, channel, priority, slaState, dueAt, legalDueDate, assigneeId FROM conversations
-      WHERE slaState = :state AND status IN (${STATUS_LIST}) ORDER BY dueAt ASC, id ASC LIMIT ${LIST_LIMIT}`,
-    { state },
+      WHERE id IN (${first.map((r) => Number(r.id)).join(',')}) ORDER BY dueAt ASC, id ASC`,
   );
   return rows.map((r) => ({
     id: Number(r.id),
