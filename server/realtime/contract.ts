@@ -216,8 +216,36 @@ export interface ViewersChangedPayload { eventId: null; conversationId: number; 
 /** The client is too far behind (or its last id is unknown): drop cached state and refetch everything. */
 export interface SyncRequiredPayload { eventId: null; reason: 'too_far_behind' | 'unknown_event' | 'server_restart'; latestEventId: number }
 
+/** A live phone call ringing for one agent (server/twilio): the offer card of a call. */
+export interface CallOfferView {
+  callId: number;
+  conversationId: number;
+  registrationNumber: string;
+  /** The caller's number: in full for supervisors and admins, masked for agents (+407•••••010); null when withheld. */
+  caller: string | null;
+  /** The caller's name when the citizen is known (a repeat caller). */
+  citizenName: string | null;
+  department: { code: string; nameRo: string; nameEn: string } | null;
+  language: Language;
+  /** When the caller entered the queue: the wait so far. */
+  queuedAt: string | null;
+  offeredAt: string;
+  expiresAt: string;
+  /** Seconds the agent had to answer when the offer was made (for the countdown). */
+  timeoutSeconds: number;
+}
+
+/** A call rings for you: accept (it is bridged to your softphone or phone) or decline before `expiresAt`. Room `agent:ID`. */
+export interface CallOfferedPayload { eventId: number | null; call: CallOfferView }
+/** Why a call offer left your console. */
+export type CallOfferEndReason = 'accepted' | 'declined' | 'expired' | 'disconnected' | 'presence' | 'hung_up';
+/** A call offered to you is no longer yours to answer (accepted in another tab, declined, missed, the caller hung up…). */
+export interface CallOfferEndedPayload { eventId: number | null; callId: number; conversationId: number; reason: CallOfferEndReason }
+
 /** Every event the server sends on `/agents`. */
 export interface AgentServerEvents {
+  'call.offered': (p: CallOfferedPayload) => void;
+  'call.offer_ended': (p: CallOfferEndedPayload) => void;
   'offer.created': (p: OfferCreatedPayload) => void;
   'offer.revoked': (p: OfferRevokedPayload) => void;
   'offer.expired': (p: OfferExpiredPayload) => void;

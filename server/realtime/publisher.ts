@@ -2,6 +2,7 @@ import { Op } from 'sequelize';
 import { ConversationEvent, Offer } from '../../db/models';
 import type { AppContext } from '../context';
 import { logger } from '../log';
+import { callOfferNotices } from '../twilio/callViews';
 import type { AgentsNamespace, ConversationSummaryView, OfferRevokeReason, WallboardNamespace } from './contract';
 import { rooms } from './rooms';
 import { loadConversationSummaries, loadMessageViews, loadOfferViews, loadPresenceViews, loadQueueStats } from './views';
@@ -75,6 +76,12 @@ export function startPublisher(ctx: AppContext, agents: AgentsNamespace, wallboa
       for (const m of await loadMessageViews([...messageIds])) target.emit('message.created', { eventId: byMessage.get(m.id) ?? lastId, message: m, conversation: c });
     }
     target.emit('conversation.updated', { eventId: lastId, conversation: c, eventTypes: events.map((e) => e.type) });
+    // Live calls ring at one agent's console: their offers and revocations go to that agent only.
+    for (const n of await callOfferNotices(events)) {
+      const to = agents.to(rooms.agent(n.agentId));
+      if (n.kind === 'offered') to.emit('call.offered', { eventId: n.eventId, call: n.view });
+      else to.emit('call.offer_ended', { eventId: n.eventId, callId: n.callId, conversationId: n.conversationId, reason: n.reason });
+    }
   }
 
   // Coalesced: presence per agent, queue counts per burst.

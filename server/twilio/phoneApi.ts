@@ -7,6 +7,7 @@ import type { AppContext } from '../context';
 import { AppError, notFound, validationError } from '../errors';
 import { normalisePhone } from '../ingest/identity';
 import { acceptCall, callsForAgent, declineCall } from './callRouting';
+import { loadCallOfferViews } from './callViews';
 import { convertCallToWrittenRequest, WrittenRequestSchema } from './convertCall';
 
 /** How the phone API learns who is signed in; wired to server/auth/sessions (requireAgent, requireRole). */
@@ -72,6 +73,12 @@ function presentEntry(e: IvrMenuEntry) {
   return { digit: e.digit, labelRo: e.labelRo, labelEn: e.labelEn, keywordsRo: e.keywordsRo, keywordsEn: e.keywordsEn, departmentCode: e.departmentCode, queueName: e.queueName, sortOrder: e.sortOrder, active: e.active };
 }
 
+/** The browser softphone can work: the account, an API key and the TwiML app of the agents' softphone are set. */
+export function softphoneConfigured(ctx: AppContext): boolean {
+  const c = ctx.config;
+  return Boolean(c.TWILIO_ACCOUNT_SID && c.TWILIO_API_KEY_SID && c.TWILIO_API_KEY_SECRET && c.TWILIO_TWIML_APP_SID);
+}
+
 /** POST /api/v1/sms/segments: the segment count of a text and of its transliterated version. */
 export function smsApiRouter(): Router {
   const router = express.Router();
@@ -91,7 +98,7 @@ export function phoneApiRouter(ctx: AppContext, auth: PhoneApiAuth): Router {
   // through the TwiML app (whose Voice URL is PUBLIC_URL/twilio/voice/client).
   router.get('/token', auth.requireAgent, (req, res) => {
     const c = ctx.config;
-    if (!c.TWILIO_ACCOUNT_SID || !c.TWILIO_API_KEY_SID || !c.TWILIO_API_KEY_SECRET || !c.TWILIO_TWIML_APP_SID) {
+    if (!softphoneConfigured(ctx) || !c.TWILIO_ACCOUNT_SID || !c.TWILIO_API_KEY_SID || !c.TWILIO_API_KEY_SECRET || !c.TWILIO_TWIML_APP_SID) {
       throw new AppError(503, 'softphone_not_configured', 'The softphone is not configured: set TWILIO_API_KEY_SID, TWILIO_API_KEY_SECRET and TWILIO_TWIML_APP_SID.');
     }
     const identity = `agent-${auth.agentId(req, res)}`;
@@ -101,8 +108,17 @@ export function phoneApiRouter(ctx: AppContext, auth: PhoneApiAuth): Router {
     res.set('cache-control', 'no-store').json({ identity, token: token.toJwt(), expiresAt: new Date(Date.now() + ttl * 1000).toISOString() });
   });
 
+  // What the console needs to know about the phone channel: whether to show the softphone, and the agent's own
+  // number (the fallback device when the browser cannot register).
+  router.get('/config', auth.requireAgent, async (req, res) => {
+    const phone = await AgentPhone.findOne({ where: { agentId: auth.agentId(req, res) } });
+    res.set('cache-control', 'no-store').json({ softphone: softphoneConfigured(ctx), phoneNumber: phone?.phoneNumber ?? null });
+  });
+
+  // The calls I hold or that ring for me, and the offer cards of the ringing ones (after a reload or a reconnect).
   router.get('/calls/mine', auth.requireAgent, async (req, res) => {
-    res.json({ calls: (await callsForAgent(auth.agentId(req, res))).map(presentCall) });
+    const agentId = auth.agentId(req, res);
+    res.set('cache-control', 'no-store').json({ calls: (await callsForAgent(agentId)).map(presentCall), offers: await loadCallOfferViews(agentId) });
   });
 
   router.post('/calls/:id/accept', auth.requireAgent, async (req, res) => {
