@@ -61,6 +61,18 @@ export interface TimelineMessage {
   metadata: Record<string, unknown>;
   attachments: AttachmentInfo[];
   receivedAt: string;
+  /** Inbound letters: where the reading is and each page's text (CNPs redacted). */
+  letter?: CaseLetter | null;
+  /** The letter's original scan exists but this role may not open it. */
+  originalScanHidden?: boolean;
+}
+
+export interface CaseLetter {
+  id: number;
+  status: 'received' | 'rejected' | 'ocr' | 'review' | 'released';
+  pageCount: number;
+  pagesDone: number;
+  pages: { pageNo: number; status: 'done' | 'failed'; confidence: number; text: string }[];
 }
 
 export interface TimelineEvent {
@@ -103,4 +115,15 @@ export interface CannedResponseItem {
 export interface SearchHit {
   matchedBy: string[];
   conversation: Omit<CaseSummary, 'priority' | 'legalBasis' | 'internalDueDate' | 'dueAt'>;
+}
+
+/** Why the server suggests a case as a duplicate of another (GET /conversations/:id/duplicates). */
+export type DuplicateReason =
+  | { kind: 'same_citizen' }
+  | { kind: 'similar_text'; score: number; words: string[]; sameCategory: boolean; sameDepartment: boolean }
+  | { kind: 'nearby'; meters: number };
+
+export interface DuplicateSuggestion {
+  conversation: CaseSummary;
+  reasons: DuplicateReason[];
 }

@@ -13,7 +13,8 @@ import { transfer } from '../commands/transfer';
 import type { AppContext } from '../context';
 import { Attachment, Conversation, Message } from '../../db/models';
 import { canSee } from '../auth/visibility';
-import { notFound } from '../errors';
+import { forbidden, notFound } from '../errors';
+import { isOriginalScan, mayViewOriginalScan } from './letterView';
 
 /**
  * The agents' write commands on a case, under /api/v1/conversations/:id/… Each route validates, builds the
@@ -83,9 +84,12 @@ export function conversationActionsRouter(ctx: AppContext): Router {
     const scope = (await actorOf(req.agent!)).scope;
     const conversation = await Conversation.findByPk(id);
     if (!conversation || !canSee(scope, conversation)) throw notFound('The case');
-    const attachment = await Attachment.findByPk(attachmentId, { include: [{ model: Message, as: 'message', attributes: ['conversationId'] }] });
+    const attachment = await Attachment.findByPk(attachmentId, { include: [{ model: Message, as: 'message', attributes: ['conversationId', 'channel', 'direction'] }] });
     const owner = (attachment as (Attachment & { message?: Message }) | null)?.message;
-    if (!attachment || owner?.conversationId !== conversation.id) throw notFound('The attachment');
+    if (!attachment || !owner || owner.conversationId !== conversation.id) throw notFound('The attachment');
+    if (isOriginalScan(owner, attachment) && !mayViewOriginalScan(req.agent!)) {
+      throw forbidden('The original scan of a letter is open only to supervisors and administrators; the page images and the text of the case show what it says.');
+    }
     const inline = /^(image\/(png|jpeg|gif|webp)|audio\/|application\/pdf$)/.test(attachment.contentType);
     res.set({
       'Content-Type': attachment.contentType,

@@ -8,6 +8,8 @@ import { loadSession, requireAgent } from '../auth/sessions';
 import { canSee, conversationScope, scopeWhere } from '../auth/visibility';
 import type { AppContext } from '../context';
 import { notFound, validationError } from '../errors';
+import { redactCnpText } from '../text/cnp';
+import { lettersOfMessages, mayViewOriginalScan, type CaseLetterView } from './letterView';
 import { presentConversationDetail, presentConversationSummary } from './presenters';
 
 /** A comma-separated list of allowed values (`status=new,open`); a repeated parameter counts too. */
@@ -158,8 +160,21 @@ export function conversationsRouter(ctx: AppContext): Router {
       }),
       ConversationEvent.findAll({ where: { conversationId: conversation.id }, order: [['id', 'ASC']] }),
     ]);
+    const detail = presentConversationDetail(conversation, messages, events);
+    // A letter shows its pages (images through the letters API) and their redacted text; its original scan is
+    // listed only for the roles that may open it.
+    const letters = await lettersOfMessages(messages);
+    const scanAllowed = mayViewOriginalScan(req.agent!);
+    for (const entry of detail.timeline) {
+      if (entry.kind !== 'message' || entry.message.channel !== 'letter' || entry.message.direction !== 'inbound') continue;
+      const m = entry.message as typeof entry.message & { letter: CaseLetterView | null; originalScanHidden: boolean };
+      m.text = redactCnpText(m.text);
+      m.letter = letters.get(m.id) ?? null;
+      m.originalScanHidden = !scanAllowed && m.attachments.length > 0;
+      if (!scanAllowed) m.attachments = [];
+    }
     res.set('Cache-Control', 'no-store');
-    res.json(presentConversationDetail(conversation, messages, events));
+    res.json(detail);
   });
 
   return router;

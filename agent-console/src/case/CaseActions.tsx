@@ -2,13 +2,13 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { api } from '../api';
 import { useI18n } from '../i18n/i18n';
-import type { CaseDetail, Directory, SearchHit } from '../types';
+import type { CaseDetail, Directory } from '../types';
 import { ErrorText } from '../ui/bits';
 
 const STATUSES = ['open', 'pending_citizen', 'pending_department', 'resolved', 'closed', 'filed_away', 'spam'] as const;
 const RESOLUTIONS = ['answered', 'fixed', 'rejected', 'forwarded'] as const;
 
-/** Status, category, department, transfer and joining duplicates: each a small form posting one command. */
+/** Status, category, department and transfer: each a small form posting one command (duplicates: DuplicatePicker). */
 export function CaseActions({ c }: { c: CaseDetail }) {
   const { t, lang } = useI18n();
   const qc = useQueryClient();
@@ -18,7 +18,6 @@ export function CaseActions({ c }: { c: CaseDetail }) {
   const [resolution, setResolution] = useState<string>('answered');
   const [transferTo, setTransferTo] = useState('');
   const [note, setNote] = useState('');
-  const [dupes, setDupes] = useState('');
   const [done, setDone] = useState('');
 
   const run = useMutation({
@@ -34,23 +33,6 @@ export function CaseActions({ c }: { c: CaseDetail }) {
     setDone('');
     run.mutate({ path, body });
   };
-  const join = async (e: FormEvent) => {
-    e.preventDefault();
-    setDone('');
-    const numbers = dupes.split(/[,;\s]+/).filter(Boolean);
-    const ids: number[] = [];
-    for (const n of numbers) {
-      const r = await api<{ items: SearchHit[] }>(`/search?q=${encodeURIComponent(n)}`);
-      const hit = r.items.find((h) => h.conversation.registrationNumber === n) ?? (/^\d+$/.test(n) ? r.items[0] : undefined);
-      if (!hit) {
-        setDone(t('actions.joinNotFound', { n }));
-        return;
-      }
-      ids.push(hit.conversation.id);
-    }
-    run.mutate({ path: 'join', body: { duplicateIds: ids } });
-  };
-
   return (
     <section className="actions" aria-labelledby={`actions-${c.id}`}>
       <h3 id={`actions-${c.id}`}>{t('actions.title')}</h3>
@@ -126,12 +108,6 @@ export function CaseActions({ c }: { c: CaseDetail }) {
         <button type="submit">{t('actions.transfer')}</button>
       </form>
 
-      <form onSubmit={join}>
-        <label htmlFor="dupes">{t('actions.join')}</label>
-        <input id="dupes" value={dupes} onChange={(e) => setDupes(e.target.value)} aria-describedby="dupes-help" />
-        <small id="dupes-help">{t('actions.joinHelp')}</small>
-        <button type="submit">{t('actions.join')}</button>
-      </form>
       <p role="status">{done}</p>
       <ErrorText error={run.error} />
     </section>

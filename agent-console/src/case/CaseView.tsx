@@ -8,6 +8,7 @@ import { EmptyState, ErrorText, SlaBadge, StatusBadge } from '../ui/bits';
 import { href } from '../ui/router';
 import { CaseActions } from './CaseActions';
 import { Composer } from './Composer';
+import { DuplicatePicker } from './DuplicatePicker';
 import { NoteComposer } from './NoteComposer';
 import { describeEvent, MESSAGE_RENDERERS, NoteMessage } from './renderers';
 
@@ -153,6 +154,7 @@ export function CaseView({ id, me }: { id: number; me: SessionAgent }) {
             </ul>
           </section>
           <CaseActions key={`${c.id}-${c.status}`} c={c} />
+          <DuplicatePicker key={`dup-${c.id}`} c={c} />
           {c.citizen && <CitizenHistory citizenId={c.citizen.id} currentId={c.id} />}
         </div>
       </div>

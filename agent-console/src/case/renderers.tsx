@@ -117,29 +117,96 @@ function SmsMessage({ message }: RendererProps) {
   return <p className="text sms-bubble">{message.text}</p>;
 }
 
-/** A paper letter: the scanned pages as images and the recognised text beside them. */
+/**
+ * A paper letter, one page at a time: the page image beside the text read from it (CNPs redacted by the
+ * server). Previous/next buttons, and ←/→, PageUp/PageDown, Home/End while the viewer has focus. The original
+ * scan is linked only when the server lists it (the roles that may open it).
+ */
 function LetterMessage({ message, caseId }: RendererProps) {
   const { t } = useI18n();
-  const pages = message.attachments.filter((a) => a.contentType.startsWith('image/'));
-  const confidence = (message.metadata as { ocrConfidence?: number }).ocrConfidence;
+  const letter = message.letter;
+  const count = letter ? Math.max(letter.pageCount, letter.pages.length) : 0;
+  const [page, setPage] = useState(1);
+  const confidence = (message.metadata as { letter?: { confidence?: number | null } }).letter?.confidence;
+  const scans = message.attachments;
+  if (!letter || count === 0) {
+    // No letter record (an older case): the text and whatever files came with it.
+    return (
+      <div className="letter">
+        <section>
+          <h4>{t('msg.ocr')}</h4>
+          <p className="text">{message.text}</p>
+        </section>
+        <Attachments message={message} caseId={caseId} />
+      </div>
+    );
+  }
+  const go = (n: number) => setPage(Math.min(count, Math.max(1, n)));
+  const current = letter.pages.find((p) => p.pageNo === page);
+  const viewerId = `letter-${message.id}`;
   return (
-    <div className="letter">
-      {pages.length > 0 && (
-        <figure className="pages">
-          <figcaption>{t('msg.pages')}</figcaption>
-          {pages.map((p, i) => (
-            <a key={p.id} href={fileUrl(caseId, p)} target="_blank" rel="noopener noreferrer">
-              <img src={fileUrl(caseId, p)} alt={`${t('msg.pages')} ${i + 1}: ${p.filename}`} loading="lazy" />
+    <div className="letter-msg" data-testid="letter" data-letter-id={letter.id}>
+      {letter.status === 'received' || letter.status === 'ocr' ? <p className="muted">{t('msg.letterReading', { done: letter.pagesDone, total: letter.pageCount })}</p> : null}
+      {typeof confidence === 'number' && <p className="muted">{t('msg.ocrConfidence', { p: Math.round(confidence <= 1 ? confidence * 100 : confidence) })}</p>}
+      <div
+        className="letter-viewer"
+        role="group"
+        aria-roledescription={t('msg.pageViewer')}
+        aria-label={t('msg.pageOf', { n: page, total: count })}
+        tabIndex={0}
+        data-testid="letter-viewer"
+        onKeyDown={(e) => {
+          const to = { ArrowRight: page + 1, PageDown: page + 1, ArrowLeft: page - 1, PageUp: page - 1, Home: 1, End: count }[e.key];
+          if (to === undefined) return;
+          e.preventDefault();
+          go(to);
+        }}
+      >
+        <nav className="letter-pager" aria-label={t('msg.pages')}>
+          <button type="button" onClick={() => go(page - 1)} disabled={page <= 1} aria-controls={viewerId}>
+            ← {t('msg.prevPage')}
+          </button>
+          <span aria-live="polite" data-testid="letter-page">
+            {t('msg.pageOf', { n: page, total: count })}
+          </span>
+          <button type="button" onClick={() => go(page + 1)} disabled={page >= count} aria-controls={viewerId}>
+            {t('msg.nextPage')} →
+          </button>
+        </nav>
+        <div className="letter-page" id={viewerId}>
+          <figure>
+            <img
+              key={page}
+              src={`/api/v1/letters/${letter.id}/pages/${page}/image`}
+              alt={t('msg.pageImage', { n: page, total: count })}
+              data-testid="letter-page-image"
+            />
+          </figure>
+          <section>
+            <h4>{t('msg.ocr')}</h4>
+            {current?.status === 'done' ? (
+              <p className="text" data-testid="letter-page-text">
+                {current.text}
+              </p>
+            ) : current?.status === 'failed' ? (
+              <p className="muted">{t('msg.pageFailed')}</p>
+            ) : (
+              <p className="muted">{t('msg.pageNotRead')}</p>
+            )}
+          </section>
+        </div>
+      </div>
+      {scans.length > 0 ? (
+        <p>
+          {scans.map((a) => (
+            <a key={a.id} href={fileUrl(caseId, a)} target="_blank" rel="noopener noreferrer" className="attachment" data-testid="original-scan">
+              {t('msg.originalScan')}: {a.filename} ({Math.ceil(a.size / 1024)} KB)
             </a>
           ))}
-        </figure>
-      )}
-      <section>
-        <h4>{t('msg.ocr')}</h4>
-        {typeof confidence === 'number' && <p className="muted">{t('msg.ocrConfidence', { p: Math.round(confidence <= 1 ? confidence * 100 : confidence) })}</p>}
-        <p className="text">{message.text}</p>
-      </section>
-      <Attachments message={message} caseId={caseId} skip={pages.map((p) => p.id)} />
+        </p>
+      ) : message.originalScanHidden ? (
+        <p className="muted">{t('msg.originalScanHidden')}</p>
+      ) : null}
     </div>
   );
 }
