@@ -105,7 +105,8 @@ async function main() {
     conversations:
       'id, registrationYear, registrationSeq, registrationNumber, registeredAt, channel, subject, categoryId, departmentId, priority, status, resolution, assigneeId, language, anonymous, legalBasis, legalDueDate, internalDueDate, dueAt, slaState, firstRespondedAt, answeredAt, resolvedAt, closedAt, lastMessageAt, lastInboundAt, createdAt, updatedAt',
     messages: 'conversationId, agentId, direction, channel, text, automatic, receivedAt, createdAt, updatedAt',
-    sla_timers: 'conversationId, kind, targetMs, termDays, startedAt, usedMs, runningSince, dueAt, warnAt, warnedAt, breachedAt, stoppedAt, outcome, decidedAt, elapsedMs, createdAt, updatedAt',
+    // The case's columns are given too: a batch of clocks may reach the database before its cases' batch.
+    sla_timers: 'conversationId, kind, targetMs, termDays, startedAt, usedMs, runningSince, dueAt, warnAt, warnedAt, breachedAt, stoppedAt, outcome, decidedAt, elapsedMs, createdAt, updatedAt, departmentId, channel, categoryId, assigneeId',
     conversation_events: 'conversationId, type, actorType, actorId, data, public, createdAt',
   });
   const r = seededRandom(20261124);
@@ -160,30 +161,31 @@ async function main() {
     );
 
     // SLA clocks: first response and resolution always (measured), the legal one on petitions and requests.
+    const caseColumns = `, ${departmentId ?? 'NULL'}, '${channel}', ${categoryId}, ${assigneeId}`;
     const frTarget = 8 * 3_600_000;
     const frAt = Math.min(regAt + firstResponseMs, now - 1000);
     const frBreached = firstResponseMs > 2 * DAY;
     await w.add(
       'sla_timers',
       responded
-        ? `${id}, 'first_response', ${frTarget}, NULL, ${sqlDate(regAt)}, ${frTarget}, NULL, NULL, NULL, NULL, ${frBreached ? sqlDate(regAt + 2 * DAY) : 'NULL'}, ${sqlDate(frAt)}, '${frBreached ? 'breached' : 'met'}', ${sqlDate(frBreached ? regAt + 2 * DAY : frAt)}, ${frAt - regAt}, ${sqlDate(regAt)}, ${sqlDate(frAt)}`
-        : `${id}, 'first_response', ${frTarget}, NULL, ${sqlDate(regAt)}, 0, ${sqlDate(regAt)}, ${sqlDate(regAt + frTarget)}, ${sqlDate(regAt + frTarget * 0.8)}, NULL, NULL, NULL, NULL, NULL, NULL, ${sqlDate(regAt)}, ${sqlDate(regAt)}`,
+        ? `${id}, 'first_response', ${frTarget}, NULL, ${sqlDate(regAt)}, ${frTarget}, NULL, NULL, NULL, NULL, ${frBreached ? sqlDate(regAt + 2 * DAY) : 'NULL'}, ${sqlDate(frAt)}, '${frBreached ? 'breached' : 'met'}', ${sqlDate(frBreached ? regAt + 2 * DAY : frAt)}, ${frAt - regAt}, ${sqlDate(regAt)}, ${sqlDate(frAt)}${caseColumns}`
+        : `${id}, 'first_response', ${frTarget}, NULL, ${sqlDate(regAt)}, 0, ${sqlDate(regAt)}, ${sqlDate(regAt + frTarget)}, ${sqlDate(regAt + frTarget * 0.8)}, NULL, NULL, NULL, NULL, NULL, NULL, ${sqlDate(regAt)}, ${sqlDate(regAt)}${caseColumns}`,
     );
     const resTarget = 10 * DAY;
     const resBreached = resolutionMs > resTarget;
     await w.add(
       'sla_timers',
       resolvedAt
-        ? `${id}, 'resolution', ${resTarget}, NULL, ${sqlDate(regAt)}, 0, NULL, NULL, NULL, NULL, ${resBreached ? sqlDate(regAt + resTarget) : 'NULL'}, ${sqlDate(resolvedAt)}, '${resBreached ? 'breached' : 'met'}', ${sqlDate(resBreached ? regAt + resTarget : resolvedAt)}, ${resolvedAt - regAt}, ${sqlDate(regAt)}, ${sqlDate(resolvedAt)}`
-        : `${id}, 'resolution', ${resTarget}, NULL, ${sqlDate(regAt)}, 0, ${sqlDate(regAt)}, ${sqlDate(regAt + resTarget)}, ${sqlDate(regAt + resTarget * 0.8)}, NULL, NULL, NULL, NULL, NULL, NULL, ${sqlDate(regAt)}, ${sqlDate(regAt)}`,
+        ? `${id}, 'resolution', ${resTarget}, NULL, ${sqlDate(regAt)}, 0, NULL, NULL, NULL, NULL, ${resBreached ? sqlDate(regAt + resTarget) : 'NULL'}, ${sqlDate(resolvedAt)}, '${resBreached ? 'breached' : 'met'}', ${sqlDate(resBreached ? regAt + resTarget : resolvedAt)}, ${resolvedAt - regAt}, ${sqlDate(regAt)}, ${sqlDate(resolvedAt)}${caseColumns}`
+        : `${id}, 'resolution', ${resTarget}, NULL, ${sqlDate(regAt)}, 0, ${sqlDate(regAt)}, ${sqlDate(regAt + resTarget)}, ${sqlDate(regAt + resTarget * 0.8)}, NULL, NULL, NULL, NULL, NULL, NULL, ${sqlDate(regAt)}, ${sqlDate(regAt)}${caseColumns}`,
     );
     if (legalDue) {
       const late = resolvedAt !== null && resolvedAt > legalDue;
       await w.add(
         'sla_timers',
         resolvedAt
-          ? `${id}, 'legal', NULL, ${basis === 'petition' ? 30 : 10}, ${sqlDate(regAt)}, 0, NULL, NULL, NULL, NULL, ${late ? sqlDate(legalDue) : 'NULL'}, ${sqlDate(resolvedAt)}, '${late ? 'breached' : 'met'}', ${sqlDate(late ? legalDue : resolvedAt)}, ${resolvedAt - regAt}, ${sqlDate(regAt)}, ${sqlDate(resolvedAt)}`
-          : `${id}, 'legal', NULL, ${basis === 'petition' ? 30 : 10}, ${sqlDate(regAt)}, 0, ${sqlDate(regAt)}, ${sqlDate(legalDue)}, ${sqlDate(legalDue - 2 * DAY)}, NULL, NULL, NULL, NULL, NULL, NULL, ${sqlDate(regAt)}, ${sqlDate(regAt)}`,
+          ? `${id}, 'legal', NULL, ${basis === 'petition' ? 30 : 10}, ${sqlDate(regAt)}, 0, NULL, NULL, NULL, NULL, ${late ? sqlDate(legalDue) : 'NULL'}, ${sqlDate(resolvedAt)}, '${late ? 'breached' : 'met'}', ${sqlDate(late ? legalDue : resolvedAt)}, ${resolvedAt - regAt}, ${sqlDate(regAt)}, ${sqlDate(resolvedAt)}${caseColumns}`
+          : `${id}, 'legal', NULL, ${basis === 'petition' ? 30 : 10}, ${sqlDate(regAt)}, 0, ${sqlDate(regAt)}, ${sqlDate(legalDue)}, ${sqlDate(legalDue - 2 * DAY)}, NULL, NULL, NULL, NULL, NULL, NULL, ${sqlDate(regAt)}, ${sqlDate(regAt)}${caseColumns}`,
       );
     }
 

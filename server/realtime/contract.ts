@@ -11,6 +11,7 @@
 import type { Namespace, Server, Socket } from 'socket.io';
 import type { Socket as ClientSocket } from 'socket.io-client';
 import type { ChannelKind, Language, LegalBasis, MessageChannel } from '../../channels/contract';
+import type { WallboardView } from '../sla/views';
 
 // ---------------------------------------------------------------------------------------------------------------
 // Shared vocabulary
@@ -216,6 +217,33 @@ export interface ViewersChangedPayload { eventId: null; conversationId: number; 
 /** The client is too far behind (or its last id is unknown): drop cached state and refetch everything. */
 export interface SyncRequiredPayload { eventId: null; reason: 'too_far_behind' | 'unknown_event' | 'server_restart'; latestEventId: number }
 
+/** Which clock of a case an SLA alert is about. */
+export type SlaClockKind = 'first_response' | 'next_response' | 'resolution' | 'legal';
+
+/** An SLA clock of a case reached its warning share or passed its due moment (the timeline row is written). */
+export interface SlaAlertView {
+  conversationId: number;
+  registrationNumber: string;
+  level: 'warning' | 'breached';
+  kind: SlaClockKind;
+  /** The clock's due moment (ISO); for the legal clock, the end of the office day of the legal deadline. */
+  dueAt: string | null;
+  /** The legal deadline (YYYY-MM-DD, Europe/Bucharest), when the case has one. */
+  legalDueDate: string | null;
+  departmentId: number | null;
+  departmentName: string | null;
+  assigneeId: number | null;
+  /** When the alert was raised (the timeline row's time). */
+  raisedAt: string;
+}
+
+/**
+ * An SLA warning or breach. Sent to the case's assignee (`agent:ID`), to the supervisors of its department
+ * (`supervisors:ID`), to supervisors of every department and admins (`supervisors:all`, the only ones told
+ * about cases without a department), and on `/wallboard`. `eventId` is the `sla.warning` / `sla.breached` timeline row.
+ */
+export interface SlaAlertPayload { eventId: number | null; alert: SlaAlertView }
+
 /** A live phone call ringing for one agent (server/twilio): the offer card of a call. */
 export interface CallOfferView {
   callId: number;
@@ -246,6 +274,7 @@ export interface CallOfferEndedPayload { eventId: number | null; callId: number;
 export interface AgentServerEvents {
   'call.offered': (p: CallOfferedPayload) => void;
   'call.offer_ended': (p: CallOfferEndedPayload) => void;
+  'sla.alert': (p: SlaAlertPayload) => void;
   'offer.created': (p: OfferCreatedPayload) => void;
   'offer.revoked': (p: OfferRevokedPayload) => void;
   'offer.expired': (p: OfferExpiredPayload) => void;
@@ -316,7 +345,25 @@ export interface AgentClientEvents {
 /** The whole wallboard at once: every queue and every agent who is not offline or connected. */
 export interface WallboardSnapshot { queues: QueueStatsView[]; agents: AgentPresenceView[]; at: string }
 
+/** The supervisors' board (departments, compliance, at-risk and breached lists, volume), computed by SQL. */
+export type WallboardBoardView = WallboardView;
+
+/**
+ * A fresh board, pushed to every `/wallboard` socket: at most about once a second after domain events (contacts,
+ * offers, presence, status changes, SLA alerts), and at least every `maxAgeMs` even when nothing happened, so a
+ * screen that stops receiving it knows it is stale. `board.at` is when the figures were computed.
+ */
+export interface WallboardUpdatedPayload {
+  eventId: null;
+  board: WallboardBoardView;
+  reason: 'change' | 'periodic';
+  /** The longest the server lets pass between two pushes (ms); the console treats twice that as lost. */
+  maxAgeMs: number;
+}
+
 export interface WallboardServerEvents {
+  'wallboard.updated': (p: WallboardUpdatedPayload) => void;
+  'sla.alert': (p: SlaAlertPayload) => void;
   'queue.updated': (p: QueueUpdatedPayload) => void;
   'presence.changed': (p: PresenceChangedPayload) => void;
   'conversation.assigned': (p: ConversationAssignedPayload) => void;
@@ -325,6 +372,8 @@ export interface WallboardServerEvents {
 
 export interface WallboardClientEvents {
   'wallboard.snapshot': (req: Record<string, never>, ack: AckCallback<WallboardSnapshot>) => void;
+  /** The current board at once (at most a few seconds old), e.g. right after connecting or reconnecting. */
+  'wallboard.board': (req: Record<string, never>, ack: AckCallback<WallboardBoardView>) => void;
 }
 
 // ---------------------------------------------------------------------------------------------------------------

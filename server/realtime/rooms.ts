@@ -9,4 +9,8 @@ export const rooms = {
   everything: 'scope:all',
   /** Who is looking at a case right now (viewers.changed is computed from this room's sockets). */
   viewing: (conversationId: number) => `viewing:${conversationId}`,
+  /** Supervisors of one department, told about its cases' SLA alerts. */
+  supervisors: (departmentId: number) => `supervisors:${departmentId}`,
+  /** Admins and supervisors of every department: told about every SLA alert (the only ones for cases without one). */
+  allSupervisors: 'supervisors:all',
 } as const;

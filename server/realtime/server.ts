@@ -17,6 +17,9 @@ import type { AgentsNamespace, RealtimeServer, SocketData, ViewerView, Wallboard
 import { startPublisher } from './publisher';
 import { rooms } from './rooms';
 import { syncSince } from './syncSince';
+import { startSlaAlerts } from './slaAlerts';
+import { startWallboardPush, type WallboardPush, type WallboardPushOptions } from './wallboardPush';
+import { wallboardSnapshot } from '../sla/wallboardSnapshot';
 import { loadConversationSummaries, loadPresenceViews, loadQueueStats } from './views';
 import { OPEN_STATUSES } from '../../db/models/Conversation';
 import { isOwnOrigin } from '../http/sameOrigin';
@@ -45,6 +48,8 @@ export interface Realtime {
   io: RealtimeServer;
   agents: AgentsNamespace;
   wallboard: WallboardNamespace;
+  /** The board pushed to `/wallboard` sockets (throttled recomputation after domain events, periodic floor). */
+  boardPush: WallboardPush;
   stop(): Promise<void>;
 }
 
@@ -53,7 +58,7 @@ export interface Realtime {
  * check), detached in workers (it only broadcasts through the Redis adapter). Only this layer emits, from
  * committed domain events, after re-reading the rows (publisher.ts).
  */
-export async function startRealtime(ctx: AppContext, http?: HttpServer): Promise<Realtime> {
+export async function startRealtime(ctx: AppContext, http?: HttpServer, opts: { wallboard?: WallboardPushOptions } = {}): Promise<Realtime> {
   const io: RealtimeServer = new Server({
     path: '/socket.io',
     serveClient: false,
@@ -122,6 +127,9 @@ export async function startRealtime(ctx: AppContext, http?: HttpServer): Promise
       } else {
         join.push(rooms.queue('general'), ...d.departmentIds.map((id) => rooms.queue(id)));
       }
+      // SLA alerts: admins and supervisors of every department hear all of them, other supervisors their departments'.
+      if (d.role === 'admin' || (d.role === 'supervisor' && d.allDepartments)) join.push(rooms.allSupervisors);
+      else if (d.role === 'supervisor') join.push(...d.departmentIds.map((id) => rooms.supervisors(id)));
       const mine = await Conversation.findAll({ where: { assigneeId: d.agentId, status: [...OPEN_STATUSES] }, attributes: ['id'], limit: 1000 });
       join.push(...mine.map((c) => rooms.conversation(c.id)));
       await socket.join(join);
@@ -189,16 +197,22 @@ export async function startRealtime(ctx: AppContext, http?: HttpServer): Promise
       agents: await loadPresenceViews(),
       at: new Date().toISOString(),
     })));
+    socket.on('wallboard.board', acked(schemas.empty, () => wallboardSnapshot(ctx)));
   });
 
   const publisher = startPublisher(ctx, agents, wallboard);
+  const boardPush = startWallboardPush(ctx, wallboard, opts.wallboard);
+  const stopSlaAlerts = startSlaAlerts(ctx, agents, wallboard);
   log.info({ attached: !!http, redis: !!ctx.config.REDIS_URL }, 'realtime started');
 
   return {
     io,
     agents,
     wallboard,
+    boardPush,
     async stop() {
+      stopSlaAlerts();
+      await boardPush.stop();
       await publisher.stop();
       await new Promise<void>((resolve) => {
         io.disconnectSockets(true);
