@@ -84,6 +84,8 @@ export const ConfigSchema = z.object({
   TWILIO_API_KEY_SID: z.string().regex(/^SK[0-9a-fA-F]{32}$/, 'expected SK followed by 32 hex digits').optional(),
   TWILIO_API_KEY_SECRET: z.string().min(16, 'expected the API key secret').optional(),
   TWILIO_TWIML_APP_SID: z.string().regex(/^AP[0-9a-fA-F]{32}$/, 'expected AP followed by 32 hex digits').optional(),
+  /** A call from a number whose citizen has a voice case still open from this many hours back joins that case (0: never). */
+  PHONE_REPEAT_CALL_WINDOW_HOURS: z.coerce.number().int().min(0, 'expected 0 (off) or more hours').max(720, 'expected at most 720 hours (30 days)').default(24),
 });
 
 type RawConfig = z.infer<typeof ConfigSchema>;

@@ -1,5 +1,5 @@
-import { UniqueConstraintError, type Transaction } from 'sequelize';
-import { CALL_STATUS_RANK, voiceCallContact, type RecordingParams, type TranscriptionParams, type VoiceParams } from '../../channels/phone/inbound';
+import { QueryTypes, UniqueConstraintError, type Transaction } from 'sequelize';
+import { CALL_STATUS_RANK, callerNumber, voiceCallContact, type RecordingParams, type TranscriptionParams, type VoiceParams } from '../../channels/phone/inbound';
 import type { Language } from '../../channels/contract';
 import { Conversation, ConversationEvent, Department, Message, PhoneCall, type IvrMenuEntry } from '../../db/models';
 import type { ActorType } from '../../db/models/ConversationEvent';
@@ -31,7 +31,10 @@ export interface CallScope {
  * call as live at once. A replay finds both and changes nothing.
  */
 export async function startCall(ctx: AppContext, p: VoiceParams): Promise<{ messageId: number; conversationId: number; duplicate: boolean }> {
-  const result = await ingestContact(ctx, voiceCallContact(p));
+  const contact = voiceCallContact(p);
+  const repeatOf = await openVoiceCaseOf(ctx, callerNumber(p.From));
+  // Ingest re-checks the case under its lock: closed, filed or spam meanwhile → a new case instead.
+  const result = await ingestContact(ctx, repeatOf ? { ...contact, threadConversationId: repeatOf } : contact);
   const done = { messageId: result.message.id, conversationId: result.conversation.id, duplicate: result.duplicate };
   if (result.duplicate && (await PhoneCall.count({ where: { callSid: p.CallSid } }))) return done;
   try {
@@ -49,6 +52,27 @@ export async function startCall(ctx: AppContext, p: VoiceParams): Promise<{ mess
     if (!(err instanceof UniqueConstraintError)) throw err;
   }
   return done;
+}
+
+/** Statuses of a voice case a repeat call joins: still being worked (not resolved, closed, joined, filed or spam). */
+const REPEAT_CALL_STATUSES = ['new', 'open', 'pending_citizen', 'pending_department'];
+
+/**
+ * A repeat call: the newest voice case of the citizen who owns this number that is still open and had a contact
+ * within PHONE_REPEAT_CALL_WINDOW_HOURS (24 by default). A withheld number, or the window set to 0, never threads.
+ */
+export async function openVoiceCaseOf(ctx: AppContext, phone: string | undefined, now = new Date()): Promise<number | null> {
+  const hours = ctx.config.PHONE_REPEAT_CALL_WINDOW_HOURS;
+  if (!phone || hours <= 0) return null;
+  const since = new Date(now.getTime() - hours * 3_600_000);
+  const [row] = await ctx.db.sequelize.query<{ id: number }>(
+    `SELECT c.id AS id FROM citizen_identities i JOIN conversations c ON c.citizenId = i.citizenId
+      WHERE i.kind = 'phone' AND i.value = :phone AND c.channel = 'voice' AND c.status IN (:statuses)
+        AND COALESCE(c.lastInboundAt, c.registeredAt) >= :since
+      ORDER BY c.id DESC LIMIT 1`,
+    { replacements: { phone, statuses: REPEAT_CALL_STATUSES, since }, type: QueryTypes.SELECT },
+  );
+  return row ? Number(row.id) : null;
 }
 
 function newCallRow(callSid: string, messageId: number, conversationId: number, language: Language) {
