@@ -263,8 +263,11 @@ export function describeEvent(e: TimelineEvent, t: Translate, agentName: (id: nu
       return t('event.conversation.joined', { n: String(d.intoRegistrationNumber ?? '') });
     case 'conversation.duplicates_joined':
       return t('event.conversation.duplicates_joined', { n: ((d.registrationNumbers as string[]) ?? []).join(', ') });
+    case 'conversation.related':
+      return t('event.conversation.related', { n: String(d.registrationNumber ?? '') });
     case 'sla.warning':
     case 'sla.breached':
+    case 'sla.escalated':
       return t(`event.${e.type}`, { kind: String(d.kind ?? '') });
     case 'conversation.department_changed':
     case 'conversation.category_changed':
@@ -272,6 +275,35 @@ export function describeEvent(e: TimelineEvent, t: Translate, agentName: (id: nu
     case 'message.queued':
     case 'message.received':
     case 'note.added':
+    case 'conversation.unassigned':
+    case 'conversation.join_moved':
+    case 'conversation.legal_basis_changed':
+    case 'legal.extended':
+    case 'letter.released':
+    case 'letter.review_needed':
+    case 'letter.filed_away':
+    case 'rating.created':
+    case 'reply.copy_skipped':
+    case 'acknowledgement.skipped':
+    case 'message.other_sender':
+    case 'offer.created':
+    case 'offer.accepted':
+    case 'offer.revoked':
+    case 'call.queued':
+    case 'call.offered':
+    case 'call.accepted':
+    case 'call.declined':
+    case 'call.answered':
+    case 'call.started':
+    case 'call.dequeued':
+    case 'call.recording':
+    case 'call.voicemail':
+    case 'call.agent_no_answer':
+    case 'call.bridge_failed':
+    case 'call.fallback_to_phone':
+    case 'call.offer_expired':
+    case 'call.offer_revoked':
+    case 'call.converted_to_request':
       return t(`event.${e.type}`);
     default:
       return e.type.startsWith('offer.') ? t('event.offer', { type: e.type }) : t('event.other', { type: e.type });
