@@ -3,6 +3,7 @@ import { createContext, useCallback, useContext, useEffect, useMemo, useRef, use
 import { io } from 'socket.io-client';
 import { api } from '../api';
 import type { CaseDetail } from '../types';
+import { SlaAlertNotices } from '../wallboard/SlaAlertNotices';
 import type {
   Ack,
   AgentClientEvents,
@@ -10,6 +11,7 @@ import type {
   AgentPresenceView,
   OfferView,
   QueueStatsView,
+  SlaAlertView,
   SyncResult,
   ViewerView,
 } from '../../../server/realtime/contract';
@@ -43,6 +45,8 @@ interface Realtime {
 
 const Ctx = createContext<Realtime | null>(null);
 const LAST_ID_KEY = 'ghiseu.lastEventId';
+/** At most this many SLA alerts stay on screen (the oldest go first). */
+const MAX_SLA_ALERTS = 5;
 
 /** An error from an Ack, with its stable code. */
 export class AckError extends Error {
@@ -72,6 +76,7 @@ export function RealtimeProvider({ children, agentId }: { children: ReactNode; a
   const [state, setState] = useState<ConnectionState>('connecting');
   const [viewers, setViewers] = useState<Record<number, ViewerView[]>>({});
   const [mentions, setMentions] = useState<MentionNotice[]>([]);
+  const [slaAlerts, setSlaAlerts] = useState<SlaAlertView[]>([]);
   const socketRef = useRef<AgentClientSocket | null>(null);
   const lastEventId = useRef<number>(Number(sessionStorage.getItem(LAST_ID_KEY) ?? 0) || 0);
 
@@ -161,6 +166,13 @@ export function RealtimeProvider({ children, agentId }: { children: ReactNode; a
       });
       void qc.invalidateQueries({ queryKey: ['cases'] });
     });
+    socket.on('sla.alert', (p) => {
+      seen(p.eventId);
+      const same = (a: SlaAlertView) => a.conversationId === p.alert.conversationId && a.kind === p.alert.kind;
+      // A breach replaces the warning of the same clock.
+      setSlaAlerts((list) => [...list.filter((a) => !same(a)), p.alert].slice(-MAX_SLA_ALERTS));
+      touchCases(qc, [p.alert.conversationId]); // the wallboard's lists follow with its next push
+    });
     socket.on('viewers.changed', (p) => setViewers((v) => ({ ...v, [p.conversationId]: p.viewers })));
     socket.on('sync.required', (p) => {
       lastEventId.current = p.latestEventId;
@@ -210,7 +222,13 @@ export function RealtimeProvider({ children, agentId }: { children: ReactNode; a
     () => ({ state, request, viewers: (id) => viewers[id] ?? [], mentions, dismissMention }),
     [state, request, viewers, mentions, dismissMention],
   );
-  return <Ctx.Provider value={value}>{children}</Ctx.Provider>;
+  const dismissSlaAlert = useCallback((alert: SlaAlertView) => setSlaAlerts((list) => list.filter((a) => a !== alert)), []);
+  return (
+    <Ctx.Provider value={value}>
+      {children}
+      <SlaAlertNotices alerts={slaAlerts} dismiss={dismissSlaAlert} />
+    </Ctx.Provider>
+  );
 }
 
 export function useRealtime(): Realtime {

@@ -6,9 +6,10 @@ import { useI18n } from '../i18n/i18n';
 import { href } from '../ui/router';
 import { BarChart, ComplianceGauge, LevelTag, type Level } from './charts';
 import { useSlaText, useSpan, type SlaMessageKey } from './messages';
+import { useWallboardSocket, WALLBOARD_KEY } from './useWallboardSocket';
 import './wallboard.css';
 
-/** The server caches the snapshot ≤ 3 s; polling every 5 s keeps the board at most a few seconds stale. */
+/** Polling only while the socket is down (the server pushes the board at least every 5 s otherwise). */
 const POLL_MS = 5_000;
 /** A queue whose longest wait passes these minutes turns amber, then red. */
 const WAIT_THRESHOLDS_MIN = { warn: 5, bad: 15 };
@@ -124,7 +125,16 @@ export function WallboardView() {
   const { dateTime } = useI18n();
   const now = useNow();
   const [big, setBig] = useState(false);
-  const q = useQuery({ queryKey: ['wallboard'], queryFn: () => api<Snapshot>('/wallboard'), refetchInterval: POLL_MS, refetchIntervalInBackground: true });
+  const { connection, maxAgeMs } = useWallboardSocket();
+  const live = connection === 'live';
+  const q = useQuery({
+    queryKey: WALLBOARD_KEY,
+    queryFn: () => api<Snapshot>('/wallboard'),
+    // Pushed while connected; read over HTTP (first load, and every few seconds while disconnected) otherwise.
+    refetchInterval: live ? false : POLL_MS,
+    refetchIntervalInBackground: true,
+    staleTime: live ? Infinity : 0,
+  });
   useEffect(() => {
     if (!big) return;
     const onKey = (e: KeyboardEvent) => e.key === 'Escape' && setBig(false);
@@ -132,13 +142,22 @@ export function WallboardView() {
     return () => window.removeEventListener('keydown', onKey);
   }, [big]);
   const s = q.data;
-  const ageSeconds = s ? Math.round((now - Date.parse(s.at)) / 1000) : 0;
+  const ageSeconds = s ? Math.max(0, Math.round((now - Date.parse(s.at)) / 1000)) : 0;
+  // Twice the server's longest gap between pushes (and at least 15 s): the figures are no longer current.
+  const staleAfter = Math.max(15, Math.round((2 * maxAgeMs) / 1000));
   return (
-    <div className={`wb${big ? ' wb-big' : ''}`} data-testid="wallboard">
+    <div className={`wb${big ? ' wb-big' : ''}${live ? '' : ' wb-disconnected'}`} data-testid="wallboard">
       <div className="wb-head">
         <h1>{t('wb.title')}</h1>
-        {s && <span className="muted">{t('wb.updated', { time: dateTime(s.at) })}</span>}
-        {s && ageSeconds > 15 && (
+        <span className={`wb-conn wb-conn-${connection}`} role="status" aria-live="polite" data-testid="wallboard-connection" data-state={connection}>
+          {connection === 'live' ? `● ${t('wb.live')}` : connection === 'offline' ? `⚠ ${t('wb.offline')}` : `⟳ ${t('wb.connecting')}`}
+        </span>
+        {s && (
+          <span className="muted" title={t('wb.updated', { time: dateTime(s.at) })} data-testid="wallboard-age">
+            {t('wb.age', { seconds: ageSeconds })}
+          </span>
+        )}
+        {s && ageSeconds > staleAfter && (
           <span className="wb-bad" role="status">
             ⚠ {t('wb.stale', { seconds: ageSeconds })}
           </span>
