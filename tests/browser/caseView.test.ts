@@ -92,6 +92,11 @@ describe('case view in Chromium: a letter\'s pages and text, the duplicate picke
     expect(text1).toMatch(/Arad/);
     expect(text1).toContain('[CNP ascuns]');
 
+    // The letter's events are said in words (released to routing, or held for a clerk), none as a raw type.
+    const timeline = (await p.locator('[data-testid="timeline"]').textContent()) ?? '';
+    expect(timeline).toMatch(/Scrisoare citită și trimisă spre repartizare|Scrisoare de verificat/);
+    expect(timeline).not.toContain('Eveniment:');
+
     // Nothing CNP-shaped anywhere in the page: not in the text shown, not in attributes, not in hidden nodes.
     const html = await p.content();
     expect(html).not.toMatch(CNP_SHAPE);
@@ -161,6 +166,8 @@ describe('case view in Chromium: a letter\'s pages and text, the duplicate picke
 
     const p = agent.page;
     await openCase(p, target.id);
+    // The contacts beside the case name each way to reach the citizen in words.
+    expect(await p.locator('[aria-labelledby="contacts-title"]').textContent()).toContain(`Email: ${email}`);
     const picker = p.locator('[data-testid="duplicates"]');
     const row = (id: number) => picker.locator(`[data-testid="duplicate"][data-conversation-id="${id}"]`);
     await row(same.id).waitFor();

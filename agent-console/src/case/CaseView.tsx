@@ -2,6 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useEffect } from 'react';
 import { api, ApiError } from '../api';
 import { useI18n } from '../i18n/i18n';
+import type { MessageKey } from '../i18n/ro';
 import { useRealtime } from '../socket/RealtimeProvider';
 import type { CaseDetail, CaseSummary, Directory, SessionAgent } from '../types';
 import { EmptyState, ErrorText, SlaBadge, StatusBadge } from '../ui/bits';
@@ -30,6 +31,9 @@ function Viewers({ conversationId, me }: { conversationId: number; me: SessionAg
     </p>
   );
 }
+
+/** How each kind of identity is named in the contacts list. */
+const IDENTITY_KEYS: Record<string, MessageKey | undefined> = { phone: 'identity.phone', email: 'identity.email', postal: 'identity.postal' };
 
 /** The citizen's other cases, on every channel, beside the case. */
 function CitizenHistory({ citizenId, currentId }: { citizenId: number; currentId: number }) {
@@ -148,7 +152,7 @@ export function CaseView({ id, me }: { id: number; me: SessionAgent }) {
             <ul>
               {(c.citizen?.identities ?? []).filter((i) => i.value).map((i) => (
                 <li key={i.id}>
-                  {i.kind}: {i.value}
+                  {IDENTITY_KEYS[i.kind] ? t(IDENTITY_KEYS[i.kind]!) : i.kind}: {i.value}
                 </li>
               ))}
             </ul>
