@@ -8,6 +8,7 @@ import { useI18n } from './i18n/i18n';
 import { CaseList } from './inbox/CaseList';
 import { SearchView } from './inbox/SearchView';
 import { OfferPanel, useMe, useOfferActions } from './offers/OfferPanel';
+import { SoftphonePanel } from './phone/SoftphonePanel';
 import { RealtimeProvider, useRealtime, type MeData } from './socket/RealtimeProvider';
 import type { Directory, SessionAgent } from './types';
 import { HelpOverlay } from './ui/HelpOverlay';
@@ -181,6 +182,7 @@ function Shell({ agent, onSignOut }: { agent: SessionAgent; onSignOut(): void })
       <ConnectionBanner />
       <MentionNotices />
       <OfferPanel />
+      <SoftphonePanel />
       <div className="layout">
         <nav aria-label={t('nav.label')}>
           <ul>

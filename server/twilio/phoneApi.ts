@@ -112,7 +112,9 @@ export function phoneApiRouter(ctx: AppContext, auth: PhoneApiAuth): Router {
   // number (the fallback device when the browser cannot register).
   router.get('/config', auth.requireAgent, async (req, res) => {
     const phone = await AgentPhone.findOne({ where: { agentId: auth.agentId(req, res) } });
-    res.set('cache-control', 'no-store').json({ softphone: softphoneConfigured(ctx), phoneNumber: phone?.phoneNumber ?? null });
+    const c = ctx.config;
+    const phoneChannel = Boolean(c.TWILIO_ACCOUNT_SID && c.TWILIO_AUTH_TOKEN && c.TWILIO_PHONE_NUMBER);
+    res.set('cache-control', 'no-store').json({ phone: phoneChannel, softphone: phoneChannel && softphoneConfigured(ctx), phoneNumber: phone?.phoneNumber ?? null });
   });
 
   // The calls I hold or that ring for me, and the offer cards of the ringing ones (after a reload or a reconnect).

@@ -9,6 +9,7 @@ import type {
   AgentClientEvents,
   AgentClientSocket,
   AgentPresenceView,
+  CallOfferView,
   OfferView,
   QueueStatsView,
   SlaAlertView,
@@ -93,6 +94,8 @@ export function RealtimeProvider({ children, agentId }: { children: ReactNode; a
 
     const catchUp = () => {
       setState('syncing');
+      // Ringing calls are not in sync.since: refetch the full list (it is short).
+      void qc.invalidateQueries({ queryKey: ['phoneCalls'] });
       socket.timeout(10_000).emit('sync.since', { lastEventId: lastEventId.current }, (err: Error | null, ack: Ack<SyncResult>) => {
         if (err || !ack?.ok) {
           // No answer: refetch everything rather than show state that may be stale.
@@ -130,6 +133,15 @@ export function RealtimeProvider({ children, agentId }: { children: ReactNode; a
     socket.on('offer.expired', (p) => {
       seen(p.eventId);
       patchMe(qc, (me) => ({ ...me, offers: me.offers.filter((o) => o.id !== p.offerId) }));
+    });
+    // Live calls ringing for me (the phone channel): the cache of GET /phone/calls/mine.
+    socket.on('call.offered', (p) => {
+      seen(p.eventId);
+      qc.setQueryData<{ offers: CallOfferView[] }>(['phoneCalls'], (old) => ({ ...old, offers: [...(old?.offers ?? []).filter((c) => c.callId !== p.call.callId), p.call] }));
+    });
+    socket.on('call.offer_ended', (p) => {
+      seen(p.eventId);
+      qc.setQueryData<{ offers: CallOfferView[] }>(['phoneCalls'], (old) => (old ? { ...old, offers: old.offers.filter((c) => c.callId !== p.callId) } : old));
     });
     socket.on('conversation.updated', (p) => {
       seen(p.eventId);
