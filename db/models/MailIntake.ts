@@ -21,6 +21,11 @@ export class MailIntake extends Model<InferAttributes<MailIntake>, InferCreation
   declare attempts: number;
   declare error: string | null;
   declare messageId: ForeignKey<Message['id']> | null;
+  /**
+   * Ingested after an operator's retry, but the IMAP server has not yet been told (\Seen or the move): the
+   * mailbox's watcher applies it on its next connection. Mail ingested by the watcher itself never needs this.
+   */
+  declare flagPending: CreationOptional<boolean>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
 }
@@ -41,6 +46,7 @@ export function initMailIntake(sequelize: Sequelize): void {
       attempts: { type: DataTypes.INTEGER, allowNull: false },
       error: { type: DataTypes.TEXT, allowNull: true },
       messageId: { type: DataTypes.INTEGER, allowNull: true },
+      flagPending: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
       createdAt: DATE_MS,
       updatedAt: DATE_MS,
     },

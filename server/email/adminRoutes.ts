@@ -8,7 +8,7 @@ import { requireRole } from '../auth/sessions';
 import type { AppContext } from '../context';
 import { badRequest, notFound, validationError } from '../errors';
 import { registerHealthCheck } from '../http/healthz';
-import { EmailIntake } from './intake';
+import { EmailIntake, retryFromQuarantine } from './intake';
 import { loadMailboxes, ownMessageIdDomains } from './mailboxes';
 import { ParsePool } from './parsePool';
 
@@ -42,7 +42,7 @@ function presentIntake(row: MailIntake) {
   return {
     id: row.id, mailbox: row.mailboxKey, uidValidity: row.uidValidity, uid: row.uid, subject: row.subject, from: row.fromAddress,
     size: row.size, status: row.status, attempts: row.attempts, error: row.error, messageId: row.messageId,
-    createdAt: row.createdAt, updatedAt: row.updatedAt,
+    flagPending: row.flagPending, createdAt: row.createdAt, updatedAt: row.updatedAt,
   };
 }
 
@@ -104,7 +104,7 @@ export function emailAdminRouter(ctx: AppContext): Router {
   router.post('/mail-quarantine/:id/retry', staff, async (req, res) => {
     const row = await byId(String(req.params.id));
     if (row.status === 'ingested') throw badRequest('This email was already ingested; open its case instead.', 'already_ingested');
-    const result = await getIntake().retryQuarantined(row);
+    const result = await retryFromQuarantine(ctx, getIntake(), row);
     res.status(result.ok ? 200 : 422).json({ ...result, item: presentIntake(row) });
   });
 

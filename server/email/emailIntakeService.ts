@@ -13,7 +13,8 @@ const log = logger('email');
 export interface RunningIntake {
   intake: EmailIntake;
   watchers: Map<string, MailboxWatcher>;
-  stop(): Promise<void>;
+  /** Stops every watcher and the parse pool; `release: false` keeps the leases, as a process that dies would. */
+  stop(opts?: { release?: boolean }): Promise<void>;
 }
 
 /**
@@ -24,30 +25,42 @@ export async function startEmailIntake(ctx: AppContext, opts: WatcherOptions & {
   const pool = new ParsePool(undefined, opts.budget);
   const intake = new EmailIntake(ctx, pool, { ownDomains: ownMessageIdDomains(ctx.config), maxAttempts: opts.maxAttempts });
   const watchers = new Map<string, MailboxWatcher>();
+  let stopped = false;
+  let syncing: Promise<void> | null = null;
   const sync = async () => {
     const specs = opts.mailboxes ?? (await loadMailboxes(ctx.config));
+    if (stopped) return;
+    for (const [key, w] of watchers) {
+      const spec = specs.find((s) => s.key === key);
+      // Gone, deactivated, or changed (a new password, another processed folder): the old watcher stops.
+      if (spec && sameSpec(spec, w.spec)) continue;
+      watchers.delete(key);
+      await w.stop();
+    }
     for (const spec of specs) {
-      if (watchers.has(spec.key)) continue;
+      if (stopped || watchers.has(spec.key)) continue;
       const w = new MailboxWatcher(ctx, spec, intake, opts);
       watchers.set(spec.key, w);
       registerHealthCheck(`email:${spec.name}`, () => w.health());
       w.start();
     }
-    for (const [key, w] of watchers) {
-      if (specs.some((s) => s.key === key)) continue;
-      watchers.delete(key);
-      await w.stop();
-    }
+  };
+  const resync = () => {
+    syncing ??= sync()
+      .catch((err: unknown) => log.error({ err }, 'could not reload mailboxes'))
+      .finally(() => (syncing = null));
   };
   await sync();
-  const timer = setInterval(() => void sync().catch((err: unknown) => log.error({ err }, 'could not reload mailboxes')), opts.refreshMs ?? 60_000);
+  const timer = setInterval(resync, opts.refreshMs ?? 60_000);
   timer.unref();
   return {
     intake,
     watchers,
-    async stop() {
+    async stop(stopOpts: { release?: boolean } = {}) {
+      stopped = true;
       clearInterval(timer);
-      await Promise.all([...watchers.values()].map((w) => w.stop()));
+      await syncing;
+      await Promise.all([...watchers.values()].map((w) => w.stop(stopOpts)));
       await pool.close();
     },
   };
@@ -62,3 +75,7 @@ export const emailIntakeService: BackgroundService = {
     return { stop: () => running.stop() };
   },
 };
+
+function sameSpec(a: MailboxSpec, b: MailboxSpec): boolean {
+  return a.host === b.host && a.port === b.port && a.secure === b.secure && a.tlsInsecure === b.tlsInsecure && a.user === b.user && a.pass === b.pass && a.folder === b.folder && a.processedFolder === b.processedFolder;
+}

@@ -5,7 +5,9 @@ import type { AppContext } from '../context';
 import { ingestContact } from '../ingest/ingestContact';
 import { logger } from '../log';
 import { recordDelivery } from '../outbound/sendOutbound';
+import { loadMailboxes } from './mailboxes';
 import type { ParsePool } from './parsePool';
+import { applyPendingFlagsNow } from './settleOnServer';
 
 const log = logger('email-intake');
 
@@ -125,7 +127,9 @@ export class EmailIntake {
 
   /**
    * An operator's retry of a quarantined message: parsed again from the stored raw bytes and ingested. On
-   * success the row is marked ingested; on failure it stays quarantined with the new error.
+   * success the row is marked ingested and `flagPending` — the IMAP server still has to be told (\Seen or the
+   * move), which retryFromQuarantine tries at once and the mailbox's watcher does on its next connection
+   * otherwise. On failure it stays quarantined with the new error.
    */
   async retryQuarantined(row: MailIntake): Promise<{ ok: true; messageId: number; conversationId: number } | { ok: false; error: string }> {
     try {
@@ -139,9 +143,11 @@ export class EmailIntake {
       if (!result.duplicate && result.message.direction === 'inbound' && p.references.length) {
         await EmailThreadRef.bulkCreate(p.references.map((ref) => ({ messageId: result.message.id, ref })), { ignoreDuplicates: true });
       }
+      // The ingest committed: only now may the server learn we have the message.
       row.status = 'ingested';
       row.messageId = result.message.id;
       row.error = null;
+      row.flagPending = true;
       await row.save();
       return { ok: true, messageId: result.message.id, conversationId: result.conversation.id };
     } catch (err) {
@@ -206,4 +212,22 @@ export class EmailIntake {
     log.warn({ mailboxKey, uid: m.uid, attempts: row.attempts }, 'email ingest failed, will retry');
     return false;
   }
+}
+
+/** What an operator's retry did: ingested (and whether the IMAP server was told already), or the new error. */
+export type RetryResult = ({ ok: true; messageId: number; conversationId: number } | { ok: false; error: string }) & { flagged: boolean };
+
+/**
+ * Retries a quarantined message (EmailIntake.retryQuarantined) and, once it is ingested, flags it on its
+ * mailbox at once over a short connection. When the mailbox cannot be reached (or is no longer configured),
+ * `flagged` is false and the row stays `flagPending` for the watcher's next connection: the flag is late,
+ * never lost.
+ */
+export async function retryFromQuarantine(ctx: AppContext, intake: EmailIntake, row: MailIntake): Promise<RetryResult> {
+  const result = await intake.retryQuarantined(row);
+  if (!result.ok) return { ...result, flagged: false };
+  const spec = (await loadMailboxes(ctx.config)).find((s) => s.key === row.mailboxKey);
+  const flagged = await applyPendingFlagsNow(spec);
+  if (flagged) await row.reload();
+  return { ...result, flagged: flagged && !row.flagPending };
 }

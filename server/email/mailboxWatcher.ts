@@ -1,11 +1,13 @@
-import { ImapFlow, type FetchMessageObject } from 'imapflow';
+import type { ImapFlow, FetchMessageObject } from 'imapflow';
 import { Op } from 'sequelize';
 import { normaliseMessageId } from '../../channels/email/messageId';
 import { MailCursor, MailIntake, Message } from '../../db/models';
 import type { AppContext } from '../context';
 import { logger } from '../log';
 import type { EmailIntake, FetchedMessage } from './intake';
+import { MailboxLease } from './mailboxLease';
 import type { MailboxSpec } from './mailboxes';
+import { applyPendingFlags, imapClientFor, markIngested } from './settleOnServer';
 
 const log = logger('mailbox');
 
@@ -18,11 +20,18 @@ export interface WatcherOptions {
   /** Messages per fetch/ingest batch (default 100) and their byte ceiling (default 32 MB). */
   batchSize?: number;
   batchBytes?: number;
+  /**
+   * The mailbox's lease (default 30 s): only its holder connects and fetches. The holder renews it every
+   * third of that; another process takes over within about one lease time after the holder dies.
+   */
+  leaseMs?: number;
 }
 
 /** What /healthz shows for a mailbox. */
 export interface MailboxHealth {
   ok: boolean;
+  /** This process holds the mailbox's lease and watches it; false: another process does (standby). */
+  leader: boolean;
   connected: boolean;
   idling: boolean;
   lastFetchAt: string | null;
@@ -36,7 +45,8 @@ export interface MailboxHealth {
  * Watches one mailbox: connects with imapflow, catches up from the stored cursor (UIDVALIDITY:UID), then waits
  * in IDLE for new mail, polling as a fallback; on any connection loss it reconnects with exponential backoff
  * and catches up again. Messages are flagged \Seen (or moved) only after their ingest committed; nothing is
- * ever deleted.
+ * ever deleted. Across processes only the holder of the mailbox's lease (mailboxLease.ts) connects; the others
+ * stand by and try to take the lease over every third of its time.
  */
 export class MailboxWatcher {
   private client: ImapFlow | null = null;
@@ -44,8 +54,11 @@ export class MailboxWatcher {
   private loop: Promise<void> | null = null;
   private wake: (() => void) | null = null;
   private kicked = false;
+  private renewTimer: NodeJS.Timeout | null = null;
+  private renewing: Promise<void> | null = null;
   private readonly opts: Required<WatcherOptions>;
-  private state = { connected: false, idling: false, lastFetchAt: null as Date | null, waiting: 0, lastError: null as string | null, reconnects: 0 };
+  readonly lease: MailboxLease;
+  private state = { leader: false, connected: false, idling: false, lastFetchAt: null as Date | null, waiting: 0, lastError: null as string | null, reconnects: 0 };
 
   constructor(
     private readonly ctx: AppContext,
@@ -53,7 +66,8 @@ export class MailboxWatcher {
     private readonly intake: EmailIntake,
     opts: WatcherOptions = {},
   ) {
-    this.opts = { pollMs: 60_000, backoffMs: 1000, maxBackoffMs: 60_000, batchSize: 100, batchBytes: 32 * 1024 * 1024, ...opts };
+    this.opts = { pollMs: 60_000, backoffMs: 1000, maxBackoffMs: 60_000, batchSize: 100, batchBytes: 32 * 1024 * 1024, leaseMs: 30_000, ...opts };
+    this.lease = new MailboxLease(ctx.db.sequelize, spec.key, this.opts.leaseMs);
   }
 
   /** Starts watching in the background. */
@@ -61,21 +75,37 @@ export class MailboxWatcher {
     this.loop ??= this.run();
   }
 
-  /** Stops watching and logs out. */
-  async stop(): Promise<void> {
+  /**
+   * Stops watching: logs out and gives the lease up, so another process takes over at once. `release: false`
+   * keeps the lease row as it is, as a process that dies would (the others wait for it to expire).
+   */
+  async stop(opts: { release?: boolean } = {}): Promise<void> {
     this.stopped = true;
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    this.renewTimer = null;
     this.wake?.();
     const c = this.client;
-    if (c) await Promise.race([c.logout().catch(() => c.close()), new Promise((r) => setTimeout(r, 2000))]).catch(() => undefined);
-    c?.close();
+    if (c) {
+      let timer: NodeJS.Timeout | undefined;
+      const grace = new Promise<void>((resolve) => (timer = setTimeout(resolve, 2000)));
+      await Promise.race([c.logout().catch(() => c.close()), grace]).catch(() => undefined);
+      clearTimeout(timer);
+      c.close();
+    }
     await this.loop?.catch(() => undefined);
+    // A renewal in flight must not extend the lease after it was given up.
+    await this.renewing;
+    if (opts.release === false) this.lease.abandon();
+    else await this.lease.release().catch((err: unknown) => log.warn({ mailbox: this.spec.key, err: (err as Error)?.message }, 'could not release the mailbox lease'));
   }
 
   /** The mailbox's section of /healthz. */
   async health(): Promise<MailboxHealth & Record<string, unknown>> {
     const quarantined = await MailIntake.count({ where: { mailboxKey: this.spec.key, status: 'quarantined' } });
     return {
-      ok: this.state.connected,
+      // A standby process is healthy: another one holds the lease and watches.
+      ok: this.state.connected || !this.state.leader,
+      leader: this.state.leader,
       connected: this.state.connected,
       idling: this.state.idling,
       lastFetchAt: this.state.lastFetchAt?.toISOString() ?? null,
@@ -89,6 +119,11 @@ export class MailboxWatcher {
   private async run(): Promise<void> {
     let delay = this.opts.backoffMs;
     while (!this.stopped) {
+      if (!(await this.holdLease())) {
+        // Standby: another process watches this mailbox. Try again after a third of the lease time.
+        await this.sleep(Math.max(100, Math.floor(this.opts.leaseMs / 3)));
+        continue;
+      }
       const started = Date.now();
       try {
         await this.session();
@@ -102,6 +137,7 @@ export class MailboxWatcher {
         this.client = null;
       }
       if (this.stopped) break;
+      if (!this.lease.held) continue;
       // A session that lived a while resets the backoff; a quick failure doubles it (with jitter).
       if (Date.now() - started > 30_000) delay = this.opts.backoffMs;
       await this.sleep(delay * (0.75 + Math.random() * 0.5));
@@ -110,17 +146,51 @@ export class MailboxWatcher {
     }
   }
 
+  /**
+   * Takes (or keeps) the lease; while held, a timer renews it every third of its time, and a lease that could
+   * not be renewed before it lapsed ends the IMAP session at once, so two processes never fetch together.
+   */
+  private async holdLease(): Promise<boolean> {
+    let held = false;
+    try {
+      held = this.lease.held || (await this.lease.acquire());
+    } catch (err) {
+      log.warn({ mailbox: this.spec.key, err: (err as Error)?.message }, 'could not take the mailbox lease');
+    }
+    if (held && !this.state.leader) log.info({ mailbox: this.spec.key, holder: this.lease.holder }, 'mailbox lease taken');
+    this.state.leader = held;
+    if (held && !this.renewTimer && !this.stopped) {
+      this.renewTimer = setInterval(() => {
+        this.renewing ??= this.renewLease().finally(() => (this.renewing = null));
+      }, Math.max(50, Math.floor(this.opts.leaseMs / 3)));
+    }
+    return held;
+  }
+
+  private async renewLease(): Promise<void> {
+    try {
+      await this.lease.renew();
+    } catch (err) {
+      log.warn({ mailbox: this.spec.key, err: (err as Error)?.message }, 'could not renew the mailbox lease');
+    }
+    if (this.lease.held || this.stopped) return;
+    log.warn({ mailbox: this.spec.key }, 'mailbox lease lost: standing by');
+    this.state.leader = false;
+    if (this.renewTimer) clearInterval(this.renewTimer);
+    this.renewTimer = null;
+    this.client?.close();
+    this.kick();
+  }
+
+  /** Throws when the lease lapsed (the session ends); renews it first when half of it is used up. */
+  private async assertLease(): Promise<void> {
+    if (this.lease.held && this.lease.remainingMs < this.opts.leaseMs / 2) await this.lease.renew();
+    if (!this.lease.held) throw new Error('mailbox lease lost');
+  }
+
   private async session(): Promise<void> {
     const s = this.spec;
-    const client = new ImapFlow({
-      host: s.host,
-      port: s.port,
-      secure: s.secure,
-      auth: { user: s.user, pass: s.pass },
-      logger: false,
-      tls: { rejectUnauthorized: !s.tlsInsecure },
-      maxIdleTime: Math.min(this.opts.pollMs, 5 * 60_000),
-    });
+    const client = imapClientFor(s, { maxIdleTime: Math.min(this.opts.pollMs, 5 * 60_000) });
     this.client = client;
     let closed = false;
     client.on('error', (err: Error) => {
@@ -137,6 +207,9 @@ export class MailboxWatcher {
     this.state.lastError = null;
     log.info({ mailbox: s.key }, 'mailbox connected');
     while (!this.stopped && !closed) {
+      await this.assertLease();
+      // Flags owed for mail an operator retried from the quarantine while we could not reach the server.
+      await applyPendingFlags(client, s);
       await this.catchUp(client);
       if (this.stopped || closed) break;
       // IDLE until the server announces mail ('exists' wakes us) or the poll interval passes. The next
@@ -168,6 +241,7 @@ export class MailboxWatcher {
     }
 
     for (;;) {
+      await this.assertLease();
       const from: number = cursor.lastUid + 1;
       const list: FetchMessageObject[] = (await client.fetchAll(`${from}:*`, { uid: true, envelope: true, flags: true, size: true }, { uid: true }))
         .filter((m) => m.uid >= from)
@@ -212,20 +286,15 @@ export class MailboxWatcher {
       settled.push(...outcome.settled);
 
       // Only now, with the ingest committed, does the server learn we have the messages.
-      if (settled.length) {
-        if (this.spec.processedFolder) {
-          await client.mailboxCreate(this.spec.processedFolder).catch(() => undefined);
-          await client.messageMove(settled.join(','), this.spec.processedFolder, { uid: true });
-        } else {
-          await client.messageFlagsAdd(settled.join(','), ['\\Seen'], { uid: true });
-        }
-      }
+      await markIngested(client, this.spec, settled);
 
       const firstFailing = outcome.failing.length ? Math.min(...outcome.failing) : Infinity;
       const lastOfBatch = batch[batch.length - 1]!.uid;
       const through = firstFailing === Infinity ? lastOfBatch : Math.max(cursor.lastUid, ...batch.map((m) => m.uid).filter((u) => u < firstFailing));
       cursor.lastUid = through;
       cursor.lastFetchAt = new Date();
+      // A holder that lost its lease mid-batch must not move the cursor under the new holder.
+      await this.assertLease();
       await cursor.save();
       this.state.waiting = list.length - batch.filter((m) => m.uid <= through).length;
       if (firstFailing !== Infinity) {
