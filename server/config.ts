@@ -52,6 +52,10 @@ export const ConfigSchema = z.object({
   DATABASE_URL: DatabaseUrl.optional(),
   REDIS_URL: urlWithProtocols(['redis:', 'rediss:'], 'redis://127.0.0.1:6379').optional(),
   SESSION_SECRET: z.string().min(32, 'expected at least 32 characters').optional(),
+  /** Encrypts secrets stored in the database (mailbox passwords); SESSION_SECRET when unset. */
+  SECRETS_KEY: z.string().min(32, 'expected at least 32 characters').optional(),
+  /** The key secrets were encrypted with before SECRETS_KEY changed: read, then re-encrypted with the new one. */
+  SECRETS_KEY_PREVIOUS: z.string().min(32, 'expected at least 32 characters').optional(),
   LOG_LEVEL: LogLevel.default('info'),
   TRUST_PROXY: z
     .enum(['true', 'false', '1', '0'])

@@ -12,6 +12,7 @@ export class Mailbox extends Model<InferAttributes<Mailbox>, InferCreationAttrib
   /** Accept a self-signed server certificate (a city hall's own mail server). */
   declare tlsInsecure: CreationOptional<boolean>;
   declare username: string;
+  /** Encrypted at rest (`enc:v1:…`, server/email/secretBox.ts); never leaves the server. */
   declare password: string;
   declare folder: CreationOptional<string>;
   /** When set, ingested messages are moved here instead of being flagged \Seen. */
@@ -32,7 +33,7 @@ export function initMailbox(sequelize: Sequelize): void {
       secure: { type: DataTypes.BOOLEAN, allowNull: false },
       tlsInsecure: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: false },
       username: { type: DataTypes.STRING(320), allowNull: false },
-      password: { type: DataTypes.STRING(500), allowNull: false },
+      password: { type: DataTypes.TEXT, allowNull: false },
       folder: { type: DataTypes.STRING(255), allowNull: false, defaultValue: 'INBOX' },
       processedFolder: { type: DataTypes.STRING(255), allowNull: true },
       active: { type: DataTypes.BOOLEAN, allowNull: false, defaultValue: true },

@@ -9,7 +9,7 @@ import type { AppContext } from '../context';
 import { badRequest, notFound, validationError } from '../errors';
 import { registerHealthCheck } from '../http/healthz';
 import { EmailIntake, retryFromQuarantine } from './intake';
-import { loadMailboxes, ownMessageIdDomains } from './mailboxes';
+import { loadMailboxes, ownMessageIdDomains, storedMailboxPassword } from './mailboxes';
 import { ParsePool } from './parsePool';
 
 const ListQuery = z.object({
@@ -46,9 +46,15 @@ function presentIntake(row: MailIntake) {
   };
 }
 
+/** A mailbox as administrators see it: whether a password is set, never the password (not even encrypted). */
 function presentMailbox(m: Mailbox) {
-  return { id: m.id, name: m.name, host: m.host, port: m.port, secure: m.secure, tlsInsecure: m.tlsInsecure, username: m.username, folder: m.folder, processedFolder: m.processedFolder, active: m.active };
+  return {
+    id: m.id, name: m.name, host: m.host, port: m.port, secure: m.secure, tlsInsecure: m.tlsInsecure, username: m.username, folder: m.folder,
+    processedFolder: m.processedFolder, active: m.active, passwordSet: m.password.length > 0,
+  };
 }
+
+const PasswordBody = z.object({ password: z.string().min(1).max(500) });
 
 /**
  * The email channel's administration under /api/v1/admin (supervisors and administrators): the quarantine
@@ -140,8 +146,19 @@ export function emailAdminRouter(ctx: AppContext): Router {
 
   router.post('/mailboxes', admin, async (req, res) => {
     const body = parse(MailboxBody, req.body);
-    const m = await Mailbox.create({ ...body, active: true });
+    const m = await Mailbox.create({ ...body, password: storedMailboxPassword(body.password, ctx.config), active: true });
     res.status(201).json(presentMailbox(m));
+  });
+
+  // A new password (changed on the mail server, or one that can no longer be decrypted); watchers pick it up
+  // with the table's next reload.
+  router.put('/mailboxes/:id/password', admin, async (req, res) => {
+    const body = parse(PasswordBody, req.body);
+    const m = await Mailbox.findByPk(Number(req.params.id));
+    if (!m) throw notFound('The mailbox');
+    m.password = storedMailboxPassword(body.password, ctx.config);
+    await m.save();
+    res.json(presentMailbox(m));
   });
 
   router.delete('/mailboxes/:id', admin, async (req, res) => {

@@ -1,5 +1,9 @@
 import type { Config } from '../config';
 import { Mailbox } from '../../db/models';
+import { logger } from '../log';
+import { decryptSecret, encryptSecret, secretKeys, type SecretKeys } from './secretBox';
+
+const log = logger('mailboxes');
 
 /** One mailbox the intake watches, from IMAP_URL or the mailboxes table. */
 export interface MailboxSpec {
@@ -46,19 +50,51 @@ export function mailboxFromUrl(url: string): MailboxSpec {
   };
 }
 
-/** Every mailbox to watch: IMAP_URL's, then the active rows of the mailboxes table (a key seen twice is watched once). */
+/**
+ * Every mailbox to watch: IMAP_URL's, then the active rows of the mailboxes table (a key seen twice is watched
+ * once). Passwords are decrypted here; a plain-text row from before encryption (or one written under
+ * SECRETS_KEY_PREVIOUS) is encrypted under the current key on this first read. A row whose password cannot be
+ * read is left out with an error in the log naming the mailbox (never the value).
+ */
 export async function loadMailboxes(config: Config): Promise<MailboxSpec[]> {
   const specs = (config.IMAP_URL ?? []).map(mailboxFromUrl);
+  const keys = secretKeys(config);
   const rows = await Mailbox.findAll({ where: { active: true }, order: [['id', 'ASC']] });
   for (const m of rows) {
     const key = mailboxKey(m.username, m.host, m.port, m.folder);
     if (specs.some((s) => s.key === key)) continue;
+    let pass: string;
+    try {
+      pass = await readMailboxPassword(m, keys);
+    } catch (err) {
+      log.error({ mailboxId: m.id, mailbox: m.name, err: (err as Error).message }, 'mailbox not watched: its stored password cannot be read');
+      continue;
+    }
     specs.push({
-      key, name: m.name, host: m.host, port: m.port, secure: m.secure, tlsInsecure: m.tlsInsecure, user: m.username, pass: m.password,
+      key, name: m.name, host: m.host, port: m.port, secure: m.secure, tlsInsecure: m.tlsInsecure, user: m.username, pass,
       folder: m.folder, processedFolder: m.processedFolder, source: 'db',
     });
   }
   return specs;
+}
+
+/**
+ * The plain password of a mailbox row. Re-encrypts the stored value when it is plain text or under the previous
+ * key; the write is conditional on the value read, so two processes doing it at once both leave a good value.
+ */
+export async function readMailboxPassword(m: Mailbox, keys: SecretKeys): Promise<string> {
+  const { plain, rewrite } = decryptSecret(m.password, keys);
+  if (rewrite) {
+    const stored = encryptSecret(plain, keys);
+    const [changed] = await Mailbox.update({ password: stored }, { where: { id: m.id, password: m.password } });
+    if (changed) m.password = stored;
+  }
+  return plain;
+}
+
+/** What the mailboxes table stores for a password an administrator entered. */
+export function storedMailboxPassword(plain: string, config: Config): string {
+  return encryptSecret(plain, secretKeys(config));
 }
 
 /** The domains our own Message-IDs use (see createOutboundMessage): MAIL_FROM's, else PUBLIC_URL's host. */
