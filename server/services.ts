@@ -7,6 +7,7 @@ import { routingService } from './routing/engine';
 import { realtimeService } from './realtime/server';
 import { emailIntakeService } from './email/emailIntakeService';
 import { lettersService } from './letters/inboxWatcher';
+import { acknowledgementSweepService } from './acknowledge/sweepAcknowledgements';
 
 export type ProcessRole = 'web' | 'worker' | 'all';
 
@@ -22,7 +23,7 @@ export interface BackgroundService {
 /** Every background service, in start order. Each feature adds one line here. */
 // Routing subscribes first: on SQLite every subscriber's write queues for the one writer, and the offer is
 // what an agent is waiting for; SLA recomputation and notifications can follow it.
-export const SERVICES: BackgroundService[] = [routingService, realtimeService, slaService, twilioService, citizenNotifyService, emailIntakeService, lettersService];
+export const SERVICES: BackgroundService[] = [routingService, realtimeService, slaService, twilioService, citizenNotifyService, emailIntakeService, lettersService, acknowledgementSweepService];
 
 /** Starts the services of a role; returns a function stopping them in reverse order. */
 export async function startServices(ctx: AppContext, role: ProcessRole, server?: Server, services: BackgroundService[] = SERVICES): Promise<() => Promise<void>> {

@@ -25,8 +25,22 @@ export function registerAcknowledgements(ctx: AppContext): () => void {
   return ctx.events.on('contact.ingested', async (p: DomainEvents['contact.ingested']) => {
     if (!p.conversationCreated || p.automatic) return;
     if (!ctx.adapters[p.channel]?.canReply) return;
-    await ctx.jobs.enqueue('conversation.acknowledge', { conversationId: p.conversationId, messageId: p.messageId }, { jobId: `ack:${p.conversationId}`, attempts: 5, backoffMs: 5000 });
+    await enqueueAcknowledgement(ctx, p.conversationId, p.messageId);
   });
+}
+
+/**
+ * Enqueues a case's acknowledgement. The job id `ack:${conversationId}` makes the subscriber's enqueue and the
+ * sweep's (sweepAcknowledgements.ts) one job; the job itself re-checks that none was sent.
+ */
+export async function enqueueAcknowledgement(ctx: AppContext, conversationId: number, messageId: number): Promise<{ id: string; created: boolean }> {
+  return ctx.jobs.enqueue('conversation.acknowledge', { conversationId, messageId }, { jobId: `ack:${conversationId}`, attempts: 5, backoffMs: 5000 });
+}
+
+/** Notes in the timeline why a case got no acknowledgement (the audit, and what tells the sweep to leave it). */
+async function skipped(conversationId: number, reason: AckOutcome, data: Record<string, unknown> = {}): Promise<AckOutcome> {
+  await ConversationEvent.create({ conversationId, type: 'acknowledgement.skipped', actorType: 'system', actorId: null, data: { reason, ...data }, public: false });
+  return reason;
 }
 
 /**
@@ -38,9 +52,9 @@ export async function acknowledgeConversation(ctx: AppContext, conversationId: n
   const conversation = await Conversation.findByPk(conversationId);
   const trigger = await Message.findByPk(messageId);
   if (!conversation || !trigger) return 'missing';
-  if (trigger.automatic) return 'automatic';
-  if (!ctx.adapters[conversation.channel]?.canReply) return 'cannot_reply';
-  if (!conversation.citizenId && conversation.channel !== 'portal') return 'no_citizen';
+  if (trigger.automatic) return skipped(conversationId, 'automatic');
+  if (!ctx.adapters[conversation.channel]?.canReply) return skipped(conversationId, 'cannot_reply');
+  if (!conversation.citizenId && conversation.channel !== 'portal') return skipped(conversationId, 'no_citizen');
 
   const earlier = await Message.findAll({
     where: { conversationId, direction: 'outbound', automatic: true },
@@ -54,13 +68,7 @@ export async function acknowledgeConversation(ctx: AppContext, conversationId: n
       attributes: ['id', 'metadata', 'conversationId'],
     });
     const last = recent.find((m) => (m.metadata as { kind?: string }).kind === 'acknowledgement');
-    if (last) {
-      await ConversationEvent.create({
-        conversationId, type: 'acknowledgement.skipped', actorType: 'system', actorId: null,
-        data: { reason: 'rate_limited', acknowledgedConversationId: last.conversationId }, public: false,
-      });
-      return 'rate_limited';
-    }
+    if (last) return skipped(conversationId, 'rate_limited', { acknowledgedConversationId: last.conversationId });
   }
 
   const citizen = conversation.citizenId ? await Citizen.findByPk(conversation.citizenId) : null;
@@ -89,7 +97,7 @@ export async function acknowledgeConversation(ctx: AppContext, conversationId: n
     });
   } catch (err) {
     // No address to answer on (e.g. an email whose sender could not be read): nothing to retry.
-    if ((err as { code?: string }).code === 'no_reply_channel') return 'cannot_reply';
+    if ((err as { code?: string }).code === 'no_reply_channel') return skipped(conversationId, 'cannot_reply', { detail: 'no_reply_channel' });
     throw err;
   }
   log.info({ conversationId }, 'acknowledgement queued');

@@ -3,6 +3,7 @@ import { SMTPServer } from 'smtp-server';
 import type { AddressInfo } from 'node:net';
 import { ConversationEvent, Conversation, Message } from '../../db/models';
 import { acknowledgeConversation, registerAcknowledgements } from '../../server/acknowledge/acknowledgeConversation';
+import { sweepAcknowledgements } from '../../server/acknowledge/sweepAcknowledgements';
 import { startEmailIntake, type RunningIntake } from '../../server/email/emailIntakeService';
 import { ingestContact } from '../../server/ingest/ingestContact';
 import { sendOutbound } from '../../server/outbound/sendOutbound';
@@ -121,5 +122,78 @@ describe.each(DIALECTS)('automatic acknowledgement (%s)', (dialect) => {
     expect(await acknowledgeConversation(t.ctx, r.conversation.id, r.message.id)).toBe('already');
     await t.ctx.events.drain();
     expect(await Message.count({ where: { direction: 'outbound' } })).toBe(1);
+  });
+});
+
+describe.each(DIALECTS)('sweep for lost acknowledgements (%s)', (dialect) => {
+  let t: TestContext;
+  let smtp: Awaited<ReturnType<typeof smtpRecorder>>;
+  /** While true, enqueueing an acknowledgement fails: the process "died" between the commit and the enqueue. */
+  let loseEnqueue = true;
+
+  beforeEach(async () => {
+    loseEnqueue = true;
+    smtp = await smtpRecorder();
+    t = await createTestContext(dialect, { SMTP_URL: smtp.url, MAIL_FROM: 'Primăria <registratura@primarie.test>', PUBLIC_URL: 'https://ghiseu.primarie.test' });
+    const enqueue = t.ctx.jobs.enqueue.bind(t.ctx.jobs);
+    t.ctx.jobs.enqueue = (async (name, data, opts) => {
+      if (name === 'conversation.acknowledge' && loseEnqueue) throw new Error('process died before the enqueue');
+      return enqueue(name, data, opts);
+    }) as typeof t.ctx.jobs.enqueue;
+    t.ctx.jobs.handle('outbound.send', (data, job) => sendOutbound(t.ctx, data.messageId, job));
+    t.ctx.jobs.handle('conversation.acknowledge', async (data) => void (await acknowledgeConversation(t.ctx, data.conversationId, data.messageId)));
+    registerAcknowledgements(t.ctx);
+    await t.ctx.jobs.start();
+  });
+  afterEach(async () => {
+    await t.cleanup();
+    await smtp.close();
+  });
+
+  const later = (ms: number) => ({ now: new Date(Date.now() + ms) });
+  const parsedMail = () => Promise.all(smtp.received.map((r) => simpleParser(r)));
+  const MIN = 60_000;
+
+  it('finds the case whose acknowledgement was lost and acknowledges it once, however often it sweeps', async () => {
+    const r = await ingestContact(t.ctx, { channel: 'email', externalId: fx.uniqueId(), from: { email: 'pierdut@exemplu.ro' }, subject: 'Cerere', text: 'Vă rog să îmi răspundeți.' });
+    await t.ctx.events.drain();
+    loseEnqueue = false;
+    expect(await t.ctx.jobs.counts()).toEqual(expect.objectContaining({ waiting: 0, active: 0, completed: 0 }));
+    // Too young: the normal path may still be on its way.
+    expect(await sweepAcknowledgements(t.ctx)).toEqual([]);
+    // Two workers sweep at once, and once more later: one job (ack:<id>), one acknowledgement.
+    const [a, b] = await Promise.all([sweepAcknowledgements(t.ctx, later(3 * MIN)), sweepAcknowledgements(t.ctx, later(3 * MIN))]);
+    expect([...a, ...b]).toContain(r.conversation.id);
+    await waitFor('acknowledgement sent', async () => smtp.received.length === 1);
+    const [ack] = await parsedMail();
+    expect(ack!.subject).toContain(`nr. ${r.conversation.registrationNumber}`);
+    await waitFor('delivery recorded', async () => Message.findOne({ where: { direction: 'outbound', deliveryStatus: 'sent' } }));
+    expect(await sweepAcknowledgements(t.ctx, later(3 * MIN))).toEqual([]);
+    await waitFor('jobs idle', async () => {
+      const c = await t.ctx.jobs.counts();
+      return c.waiting + c.active + c.delayed === 0;
+    });
+    expect(smtp.received).toHaveLength(1);
+    expect(await Message.count({ where: { direction: 'outbound' } })).toBe(1);
+  });
+
+  it('leaves alone automatic mail, cases with a reason for no acknowledgement, cases outside the window and cases marked spam', async () => {
+    const auto = await ingestContact(t.ctx, { channel: 'email', externalId: fx.uniqueId(), from: { email: 'noreply@buletin.ro' }, subject: 'Buletin', text: 'Noutăți', automatic: true });
+    const first = await ingestContact(t.ctx, { channel: 'email', externalId: fx.uniqueId(), from: { email: 'grabit@exemplu.ro' }, subject: 'Prima', text: 'Unu' });
+    const spam = await ingestContact(t.ctx, { channel: 'email', externalId: fx.uniqueId(), from: { email: 'reclame@exemplu.ro' }, subject: 'Ofertă', text: 'Cumpărați' });
+    await t.ctx.events.drain();
+    loseEnqueue = false;
+    await Conversation.update({ status: 'spam' }, { where: { id: spam.conversation.id } });
+    // The first case gets its acknowledgement; a second case of the same citizen in the hour is skipped with a reason.
+    expect(await acknowledgeConversation(t.ctx, first.conversation.id, first.message.id)).toBe('sent');
+    const second = await ingestContact(t.ctx, { channel: 'email', externalId: fx.uniqueId(), from: { email: 'grabit@exemplu.ro' }, subject: 'A doua', text: 'Doi' });
+    await waitFor('second skipped', async () => ConversationEvent.findOne({ where: { conversationId: second.conversation.id, type: 'acknowledgement.skipped' } }));
+
+    expect(await sweepAcknowledgements(t.ctx, later(3 * MIN))).toEqual([]);
+    expect(await sweepAcknowledgements(t.ctx, later(25 * 60 * MIN))).toEqual([]);
+    expect(auto.conversationCreated).toBe(true);
+    // The spam case is the only lost one: back to open, it is found.
+    await Conversation.update({ status: 'new' }, { where: { id: spam.conversation.id } });
+    expect(await sweepAcknowledgements(t.ctx, later(3 * MIN))).toEqual([spam.conversation.id]);
   });
 });
