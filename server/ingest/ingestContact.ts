@@ -10,6 +10,7 @@ import type { AppContext } from '../context';
 import { validationError } from '../errors';
 import type { StoredBlob } from '../files/blobStore';
 import { sanitizeEmailHtml } from '../text/sanitize';
+import { runCaseOpened } from './caseOpenedHooks';
 import { senderIdentities, type NormalisedIdentity } from './identity';
 import { allocateRegistrationSeq, findRegistrationNumbers, formatRegistrationNumber } from './registry';
 
@@ -204,6 +205,9 @@ async function ingestInTransaction(
     ['conversationId', 'type', 'actorType', 'actorId', 'data', 'public', 'createdAt'],
     events.map((e) => [conversation!.id, e.type, e.actorType ?? 'system', e.actorType === 'citizen' ? citizen?.id ?? null : null, JSON.stringify(e.data ?? {}), e.public ?? false, now]),
   );
+
+  // Routing's queue entry for the new case commits with it (one durable commit fewer per contact).
+  if (conversationCreated) await runCaseOpened(ctx, { sql, transaction, conversation, now });
 
   const payload = {
     conversationId: conversation.id,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { AppContext } from '../context';
+import { onCaseOpened } from '../ingest/caseOpenedHooks';
 import { logger } from '../log';
 import type { BackgroundService } from '../services';
 import type { QueueId } from '../realtime/contract';
@@ -8,6 +9,7 @@ import type { Presence } from '../../db/models/Agent';
 import { acceptOffer, declineOffer } from './answerOffer';
 import { socketConnected, socketDisconnected } from './connections';
 import { routeEntry } from './offerConversation';
+import { queueOnIngest } from './queueOnIngest';
 import { pullConversation } from './pullConversation';
 import { reassignConversation } from './reassignConversation';
 import { routingRuntime, type RoutingRuntime } from './runtime';
@@ -36,7 +38,17 @@ export class RoutingEngine {
   /** Subscribes to the domain events and starts the sweeper. */
   start(opts: { sweeper?: boolean } = {}): { stop(): Promise<void> } {
     const { events } = this.ctx;
-    this.stopFns.push(events.on('contact.ingested', (p) => this.caseChanged(p.conversationId)));
+    // Cases ingest queued in its own transaction go straight to the offer; anything else is reconciled first.
+    const queuedByIngest = new Map<number, number>();
+    this.stopFns.push(onCaseOpened(this.ctx, queueOnIngest(this.runtime, queuedByIngest)));
+    this.stopFns.push(
+      events.on('contact.ingested', async (p) => {
+        const entryId = queuedByIngest.get(p.conversationId);
+        if (entryId === undefined) return this.caseChanged(p.conversationId);
+        queuedByIngest.delete(p.conversationId);
+        await routeEntry(this.runtime, entryId);
+      }),
+    );
     this.stopFns.push(
       events.on('conversation.changed', (p) => {
         if (p.source !== 'routing') return this.caseChanged(p.conversationId);

@@ -1,0 +1,35 @@
+import type { CaseOpenedHook } from '../ingest/caseOpenedHooks';
+import { insertReturningIds } from '../../db/rawSql';
+import { afterCommitChanged } from './events';
+import { ROUTABLE_STATUSES } from './load';
+import type { RoutingRuntime } from './runtime';
+import { afterCommitQueues } from './syncQueueEntry';
+
+/**
+ * Queues a case in the transaction that opens it: the waiting entry and its `conversation.queued` row commit
+ * with the case, so routing's next step is the offer itself. Calls and scanned letters are left to
+ * syncQueueEntry after commit: the phone module routes a live call, and a letter waits for OCR and review.
+ * `queued` learns, after commit only, which entry a case got, so the engine offers it without reconciling.
+ */
+export function queueOnIngest(r: RoutingRuntime, queued: Map<number, number>): CaseOpenedHook {
+  return async ({ sql, transaction, conversation: c, now }) => {
+    if (c.channel === 'voice' || c.channel === 'letter') return;
+    if (!ROUTABLE_STATUSES.includes(c.status) || c.assigneeId !== null) return;
+    const departmentId = c.departmentId ?? null;
+    const entry = await sql.run(
+      "INSERT INTO queue_entries (conversationId, departmentId, channel, language, priority, dueAt, state, offerId, enqueuedAt, createdAt, updatedAt) VALUES (?, ?, ?, ?, ?, ?, 'waiting', NULL, ?, ?, ?)",
+      [c.id, departmentId, c.channel, c.language, c.priority, c.dueAt, now, now, now],
+    );
+    const eventIds = await insertReturningIds(
+      sql,
+      'conversation_events',
+      ['conversationId', 'type', 'actorType', 'actorId', 'data', 'public', 'createdAt'],
+      [[c.id, 'conversation.queued', 'system', null, JSON.stringify({ queueEntryId: entry.insertId, departmentId }), false, now]],
+    );
+    transaction.afterCommit(() => {
+      queued.set(c.id, entry.insertId);
+    });
+    afterCommitChanged(r.ctx, transaction, c.id, eventIds);
+    afterCommitQueues(r, transaction, [departmentId]);
+  };
+}

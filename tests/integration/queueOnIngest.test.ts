@@ -1,0 +1,81 @@
+import { Conversation, ConversationEvent, Message, QueueEntry } from '../../db/models';
+import { onCaseOpened } from '../../server/ingest/caseOpenedHooks';
+import { ingestContact } from '../../server/ingest/ingestContact';
+import { configureRouting } from '../../server/routing/engine';
+import { queueOnIngest } from '../../server/routing/queueOnIngest';
+import { agent, contact } from '../helpers/factories';
+import { createTestContext, type TestContext } from '../helpers/context';
+import { DIALECTS } from '../helpers/services';
+
+describe.each(DIALECTS)('a new case is queued in the transaction that opens it, on %s', (dialect) => {
+  let t: TestContext;
+  beforeEach(async () => {
+    t = await createTestContext(dialect);
+  });
+  afterEach(async () => {
+    await t.ctx.events.drain();
+    await t.cleanup();
+  });
+
+  describe('with only the in-transaction hook (no routing listeners: what the ingest commit alone wrote)', () => {
+    let queued: Map<number, number>;
+    let off: () => void;
+    beforeEach(() => {
+      queued = new Map();
+      off = onCaseOpened(t.ctx, queueOnIngest(configureRouting(t.ctx, {}).runtime, queued));
+    });
+    afterEach(() => off());
+
+    test('the waiting entry and its timeline row commit with the case', async () => {
+      const r = await ingestContact(t.ctx, contact());
+      const entry = await QueueEntry.findOne({ where: { conversationId: r.conversation.id } });
+      expect(entry?.state).toBe('waiting');
+      expect(entry?.channel).toBe('api');
+      expect(queued.get(r.conversation.id)).toBe(entry!.id);
+      const types = (await ConversationEvent.findAll({ where: { conversationId: r.conversation.id }, order: [['id', 'ASC']] })).map((e) => e.type);
+      expect(types).toEqual(['conversation.created', 'message.received', 'conversation.queued']);
+    });
+
+    test('calls and scanned letters are left to their channels, which hold them first; replies queue nothing', async () => {
+      const call = await ingestContact(t.ctx, contact({ channel: 'voice', from: { phone: '+40721000777' } }));
+      const letter = await ingestContact(t.ctx, contact({ channel: 'letter' }));
+      const reply = await ingestContact(t.ctx, contact({ subject: `Re: [#${call.conversation.registrationNumber}]` }));
+      expect(reply.conversation.id).toBe(call.conversation.id);
+      expect(await QueueEntry.count({ where: { conversationId: call.conversation.id } })).toBe(0);
+      expect(await QueueEntry.count({ where: { conversationId: letter.conversation.id } })).toBe(0);
+      expect(queued.size).toBe(0);
+    });
+
+    test('a hook that fails rolls the whole contact back: no case, no message, no entry, no number taken', async () => {
+      const count = async () => ({ conversations: await Conversation.count(), messages: await Message.count(), entries: await QueueEntry.count() });
+      const before = await count();
+      const offFailing = onCaseOpened(t.ctx, async () => {
+        throw new Error('hook failed');
+      });
+      await expect(ingestContact(t.ctx, contact())).rejects.toThrow('hook failed');
+      offFailing();
+      expect(await count()).toEqual(before);
+      expect(queued.size).toBe(0);
+      const next = await ingestContact(t.ctx, contact());
+      const seqs = (await Conversation.findAll({ order: [['registrationSeq', 'ASC']] })).map((c) => c.registrationSeq);
+      expect(seqs).toEqual(seqs.map((_, i) => i + 1));
+      expect(next.conversation.registrationSeq).toBe(seqs.length);
+    });
+  });
+
+  test('with the engine running, the queued case is offered to an available agent once', async () => {
+    const stop = configureRouting(t.ctx, { offerTimeoutMs: 30_000 }).start({ sweeper: false }).stop;
+    try {
+      const a = await agent({ allDepartments: true, presence: 'available' });
+      const r = await ingestContact(t.ctx, contact());
+      await t.ctx.events.drain();
+      const entry = await QueueEntry.findOne({ where: { conversationId: r.conversation.id } });
+      expect(entry?.state).toBe('offered');
+      const offers = await ConversationEvent.findAll({ where: { conversationId: r.conversation.id, type: 'offer.created' } });
+      expect(offers.map((e) => (e.data as { agentId: number }).agentId)).toEqual([a.id]);
+      expect(await ConversationEvent.count({ where: { conversationId: r.conversation.id, type: 'conversation.queued' } })).toBe(1);
+    } finally {
+      await stop();
+    }
+  });
+});
