@@ -33,7 +33,8 @@ export function createApp(ctx: AppContext, extra: WebModule[] = []): Express {
         useDefaults: true,
         directives: {
           'img-src': ["'self'", 'data:', 'blob:', 'https:'],
-          'connect-src': ["'self'", 'ws:', 'wss:'],
+          // The softphone's Voice SDK signals over wss: and posts call-quality events to Twilio over https.
+          'connect-src': ["'self'", 'ws:', 'wss:', 'https://*.twilio.com'],
           'frame-src': ["'self'"],
           'media-src': ["'self'", 'blob:', 'https:'],
           'upgrade-insecure-requests': ctx.config.PUBLIC_URL.startsWith('https:') ? [] : null,
