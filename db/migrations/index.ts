@@ -15,6 +15,7 @@ import * as portalRateLimits from './202611243003-portal-rate-limits';
 import * as cannedResponses from './202611241101-canned-responses';
 import * as routing from './202611241001-routing';
 import * as letters from './202611245001-letters';
+import * as letterPagesOrientationCnp from './202611248001-letter-pages-orientation-cnp';
 import * as emailLeases from './202611242002-email-leases';
 import * as duplicateIndexes from './202611247001-duplicate-indexes';
 
@@ -45,4 +46,5 @@ export const MIGRATIONS: [name: string, migration: MigrationModule][] = [
   ['202611240002-jobs', jobs],
   ['202611247001-duplicate-indexes', duplicateIndexes],
   ['202611242002-email-leases', emailLeases],
+  ['202611248001-letter-pages-orientation-cnp', letterPagesOrientationCnp],
 ];

@@ -4,9 +4,10 @@ import { DATE_MS, jsonColumn } from './json';
 /**
  * Where a scanned letter is: `received` (stored, being registered), `rejected` (refused at intake, with the
  * reason; never registered), `ocr` (registered, pages being read), `review` (held for a clerk: "de verificat"),
- * `released` (fields confirmed, the case may be routed).
+ * `released` (fields confirmed, the case may be routed), `filed_away` (no identifiable sender: filed away
+ * unanswered from review, OG 27/2002 art. 7; never routed).
  */
-export type LetterStatus = 'received' | 'rejected' | 'ocr' | 'review' | 'released';
+export type LetterStatus = 'received' | 'rejected' | 'ocr' | 'review' | 'released' | 'filed_away';
 /** Statuses in which the letter's case waits and routing leaves it alone. */
 export const HELD_LETTER_STATUSES: LetterStatus[] = ['received', 'ocr', 'review'];
 export type LetterSource = 'upload' | 'folder';

@@ -15,6 +15,10 @@ export class LetterPage extends Model<InferAttributes<LetterPage>, InferCreation
   declare height: number;
   declare ocrMs: number;
   declare error: string | null;
+  /** Degrees (0, 90, 180, 270, clockwise) the page was turned to read upright; the clerk's image is turned the same. */
+  declare rotation: CreationOptional<number>;
+  /** Keyed hash (identity.ts cnpHash) of the first checksum-valid CNP read on the page; the CNP itself is never kept. */
+  declare cnpHash: CreationOptional<string | null>;
   declare createdAt: CreationOptional<Date>;
   declare updatedAt: CreationOptional<Date>;
 }
@@ -33,6 +37,8 @@ export function initLetterPage(sequelize: Sequelize): void {
       height: { type: DataTypes.INTEGER, allowNull: false },
       ocrMs: { type: DataTypes.INTEGER, allowNull: false },
       error: { type: DataTypes.TEXT, allowNull: true },
+      rotation: { type: DataTypes.INTEGER, allowNull: false, defaultValue: 0 },
+      cnpHash: { type: DataTypes.STRING(64), allowNull: true },
       createdAt: DATE_MS,
       updatedAt: DATE_MS,
     },

@@ -3,7 +3,7 @@ import path from 'node:path';
 import type { AppContext } from '../context';
 import { logger } from '../log';
 import type { BackgroundService } from '../services';
-import { intakeLetter, requeueLetters } from './intakeLetter';
+import { holdOversized, intakeLetter, requeueLetters } from './intakeLetter';
 import { LETTER_LIMITS } from './limits';
 import { closeLetterOcr } from './ocrLetter';
 
@@ -87,7 +87,22 @@ export class InboxWatcher {
   private async take(name: string, size: number): Promise<void> {
     const file = path.join(this.inbox, name);
     if (size > LETTER_LIMITS.maxBytes) {
-      await this.reject(name, 'too_large', `Fișierul depășește ${LETTER_LIMITS.maxBytes / 1024 / 1024} MB. / The file is larger than ${LETTER_LIMITS.maxBytes / 1024 / 1024} MB: scan at 300 dpi in grey.`);
+      // Listed for the registry like an upload over the limit (its first bytes kept); the whole file goes to rejected/.
+      let head: Buffer;
+      try {
+        const fh = await fs.open(file, 'r');
+        try {
+          head = Buffer.alloc(LETTER_LIMITS.maxBytes);
+          const { bytesRead } = await fh.read(head, 0, head.length, 0);
+          head = head.subarray(0, bytesRead);
+        } finally {
+          await fh.close();
+        }
+      } catch {
+        return; // taken by another worker in the meantime
+      }
+      const held = await holdOversized(this.ctx, { data: head, filename: name, source: 'folder' });
+      await this.reject(name, 'too_large', held.refusal?.reason ?? '', held.letter.sha256);
       return;
     }
     let data: Buffer;

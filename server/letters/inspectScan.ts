@@ -51,27 +51,64 @@ export async function inspectScan(data: Buffer): Promise<ScanInspection> {
         return refuse('too_many_pixels', `Pagina ${i + 1} are ${Math.round(p.width)} × ${Math.round(p.height)} puncte, peste limita de ${mp(LETTER_LIMITS.maxPagePixels)}. / Page ${i + 1} is ${Math.round(p.width)} × ${Math.round(p.height)} points, over the ${mp(LETTER_LIMITS.maxPagePixels)} limit.`);
       }
     }
-    return { ok: true, contentType, pages: info.pages };
+    // Images a page embeds are decoded when it is rendered: each one is held to the same limit as an uploaded
+    // image, and all of a page's images together to a few pages' worth, read from the PDF objects (nothing decoded).
+    for (const [i, p] of info.pages.entries()) {
+      const img = p.largestImage;
+      if (img && img.width * img.height > LETTER_LIMITS.maxPagePixels) {
+        const pixels = img.width * img.height;
+        return refuse(
+          'too_many_pixels',
+          `Pagina ${i + 1} a PDF-ului conține o imagine de ${img.width} × ${img.height} pixeli (${mp(pixels)}), peste limita de ${mp(LETTER_LIMITS.maxPagePixels)}. / Page ${i + 1} of the PDF embeds an image of ${img.width} × ${img.height} pixels (${mp(pixels)}), over the ${mp(LETTER_LIMITS.maxPagePixels)} limit: scan at 300 dpi.`,
+        );
+      }
+      if (p.imagePixels > LETTER_LIMITS.maxPdfPageImagePixels) {
+        return refuse(
+          'too_many_pixels',
+          `Pagina ${i + 1} a PDF-ului conține imagini de ${mp(p.imagePixels)} în total, peste limita de ${mp(LETTER_LIMITS.maxPdfPageImagePixels)}. / Page ${i + 1} of the PDF embeds ${mp(p.imagePixels)} of images in all, over the ${mp(LETTER_LIMITS.maxPdfPageImagePixels)} limit.`,
+        );
+      }
+      if (p.oversizedContent) {
+        return refuse('corrupt_pdf', `Pagina ${i + 1} a PDF-ului are un conținut care se decomprimă la peste 32 MB. / Page ${i + 1} of the PDF has content that inflates past 32 MB: scan the letter again.`);
+      }
+    }
+    return { ok: true, contentType, pages: info.pages.map((p) => ({ width: p.width, height: p.height })) };
   }
 
   let meta: sharp.Metadata;
   try {
     // Header only: metadata() does not decode pixels; limitInputPixels is a second fence for later decoding.
-    meta = await sharp(data, { limitInputPixels: false, pages: -1 }).metadata();
+    meta = await sharp(data, { limitInputPixels: false }).metadata();
   } catch (err) {
     return refuse('corrupt_image', `Imagine deteriorată. / The image is damaged and cannot be read (${(err as Error).message.slice(0, 200)}): scan it again.`);
   }
-  const width = meta.width ?? 0;
   const pageCount = meta.pages ?? 1;
-  const height = meta.pageHeight ?? (meta.height ?? 0) / Math.max(pageCount, 1);
-  const pixels = width * height;
-  if (!width || !height) return refuse('corrupt_image', 'Imaginea nu are dimensiuni. / The image has no dimensions: scan it again.');
-  if (pixels > LETTER_LIMITS.maxPagePixels) {
-    return refuse(
-      'too_many_pixels',
-      `Imaginea are ${width} × ${height} pixeli (${mp(pixels)}), peste limita de ${mp(LETTER_LIMITS.maxPagePixels)} pe pagină. / The image is ${width} × ${height} pixels (${mp(pixels)}), over the ${mp(LETTER_LIMITS.maxPagePixels)} per-page limit: scan at 300 dpi.`,
-    );
-  }
   if (pageCount > LETTER_LIMITS.maxPages) return refuse('too_many_pages', `Peste ${LETTER_LIMITS.maxPages} de pagini. / More than ${LETTER_LIMITS.maxPages} pages: split the file.`);
-  return { ok: true, contentType, pages: Array.from({ length: pageCount }, () => ({ width, height })) };
+  // Every page of a multi-page TIFF has its own header and may have its own size (a feeder's A4 and a receipt):
+  // each one is read and held to the limit.
+  const pages: { width: number; height: number }[] = [];
+  for (let i = 0; i < pageCount; i++) {
+    let m = meta;
+    if (i > 0) {
+      try {
+        m = await sharp(data, { limitInputPixels: false, page: i }).metadata();
+      } catch (err) {
+        return refuse('corrupt_image', `Pagina ${i + 1} a imaginii este deteriorată. / Page ${i + 1} of the image is damaged and cannot be read (${(err as Error).message.slice(0, 200)}): scan it again.`);
+      }
+    }
+    const width = m.width ?? 0;
+    const height = m.height ?? 0;
+    const pixels = width * height;
+    const where = pageCount > 1 ? `Pagina ${i + 1}: i` : 'I';
+    const whereEn = pageCount > 1 ? `Page ${i + 1}: the` : 'The';
+    if (!width || !height) return refuse('corrupt_image', `${where}maginea nu are dimensiuni. / ${whereEn} image has no dimensions: scan it again.`);
+    if (pixels > LETTER_LIMITS.maxPagePixels) {
+      return refuse(
+        'too_many_pixels',
+        `${where}maginea are ${width} × ${height} pixeli (${mp(pixels)}), peste limita de ${mp(LETTER_LIMITS.maxPagePixels)} pe pagină. / ${whereEn} image is ${width} × ${height} pixels (${mp(pixels)}), over the ${mp(LETTER_LIMITS.maxPagePixels)} per-page limit: scan at 300 dpi.`,
+      );
+    }
+    pages.push({ width, height });
+  }
+  return { ok: true, contentType, pages };
 }

@@ -5,7 +5,9 @@ import { letterContact } from '../../channels/letter/letterContact';
 import type { AppContext } from '../context';
 import { ingestContact } from '../ingest/ingestContact';
 import { logger } from '../log';
+import { sniffType } from '../files/sniff';
 import { inspectScan, type ScanRefusal } from './inspectScan';
+import { LETTER_LIMITS } from './limits';
 
 const log = logger('letters.intake');
 
@@ -33,6 +35,7 @@ export interface IntakeResult {
  * case from the first moment until the letter is released. Safe to call again after a crash at any step.
  */
 export async function intakeLetter(ctx: AppContext, props: IntakeProps): Promise<IntakeResult> {
+  if (props.data.length > LETTER_LIMITS.maxBytes) return holdOversized(ctx, props);
   const blob = await ctx.blobs.put(props.data);
   const filename = path.basename(props.filename).slice(0, 255) || 'scan';
 
@@ -83,6 +86,55 @@ export async function intakeLetter(ctx: AppContext, props: IntakeProps): Promise
   await ctx.jobs.enqueue('letter.ocr', { letterId: letter.id }, { jobId: `ocr:${letter.id}`, attempts: 3 });
   log.info({ letterId: letter.id, conversationId: result.conversation.id, pages: letter.pageCount }, 'letter registered');
   return { letter, duplicate: false, refusal: null };
+}
+
+/** The refusal of a file over the size limit, naming the limit. */
+export function tooLargeRefusal(keptBytes: number): ScanRefusal {
+  const mb = (n: number) => `${Math.round(n / 1024 / 1024)} MB`;
+  return {
+    code: 'too_large',
+    reason:
+      `Fișierul depășește limita de ${mb(LETTER_LIMITS.maxBytes)} și nu a fost înregistrat; primii ${mb(keptBytes)} primiți sunt păstrați pentru verificare. ` +
+      `/ The file is larger than the ${mb(LETTER_LIMITS.maxBytes)} limit and was not registered; the first ${mb(keptBytes)} received are kept for checking: scan at 300 dpi in grey, or split the letter.`,
+  };
+}
+
+/**
+ * Keeps what arrived of a file over the size limit (its first LETTER_LIMITS.maxBytes bytes: the hard cap of what
+ * is stored) as a refused letter, so the refusal and its reason are listed for the registry like any other and
+ * the bytes can be looked at; nothing is registered. The same file again is the same refusal.
+ */
+export async function holdOversized(ctx: AppContext, props: IntakeProps): Promise<IntakeResult> {
+  const data = props.data.subarray(0, LETTER_LIMITS.maxBytes);
+  const blob = await ctx.blobs.put(data);
+  const existing = await Letter.findOne({ where: { sha256: blob.sha256 } });
+  if (existing) return { letter: existing, duplicate: true, refusal: refusalOf(existing) ?? tooLargeRefusal(data.length) };
+  const refusal = tooLargeRefusal(data.length);
+  try {
+    const letter = await Letter.create({
+      sha256: blob.sha256,
+      filename: path.basename(props.filename).slice(0, 255) || 'scan',
+      contentType: data.length ? sniffType(data) : 'application/octet-stream',
+      size: blob.size,
+      source: props.source,
+      status: 'rejected',
+      rejectCode: refusal.code,
+      rejectReason: refusal.reason,
+      pageCount: 0,
+      confidence: null,
+      conversationId: null,
+      messageId: null,
+      uploadedById: props.uploadedById ?? null,
+      releasedById: null,
+      releasedAt: null,
+    });
+    log.info({ letterId: letter.id, keptBytes: data.length }, 'oversized scan kept and refused');
+    return { letter, duplicate: false, refusal };
+  } catch (err) {
+    if (!(err instanceof UniqueConstraintError)) throw err;
+    const winner = await Letter.findOne({ where: { sha256: blob.sha256 }, rejectOnEmpty: true });
+    return { letter: winner, duplicate: true, refusal: refusalOf(winner) };
+  }
 }
 
 function refusalOf(letter: Letter): ScanRefusal | null {

@@ -8,7 +8,8 @@ import { requireAgent } from '../auth/sessions';
 import type { AppContext } from '../context';
 import { badRequest, conflict, notFound, validationError } from '../errors';
 import { redactCnpDeep } from '../text/cnp';
-import { intakeLetter } from './intakeLetter';
+import { fileAwayLetter } from './fileAwayLetter';
+import { holdOversized, intakeLetter } from './intakeLetter';
 import { LETTER_LIMITS } from './limits';
 import { pageImage } from './ocrLetter';
 import { releaseLetter } from './releaseLetter';
@@ -28,8 +29,12 @@ export const LetterFieldsSchema = z
   .strict();
 export type LetterFieldsInput = z.infer<typeof LetterFieldsSchema>;
 
+export const FileAwaySchema = z
+  .object({ reason: z.string().trim().min(3, 'say why the letter is filed away (at least 3 characters)').max(1000) })
+  .strict();
+
 export const ListLettersQuery = z.object({
-  status: z.enum(['received', 'rejected', 'ocr', 'review', 'released']).optional(),
+  status: z.enum(['received', 'rejected', 'ocr', 'review', 'released', 'filed_away']).optional(),
   limit: z.coerce.number().int().min(1).max(200).default(50),
 });
 
@@ -76,8 +81,18 @@ function cleanFields(input: LetterFieldsInput) {
   return out as import('../../db/models/Letter').LetterFields;
 }
 
-/** Reads the uploaded files of a multipart request, each up to the letter size limit. */
-function readUploads(req: Request): Promise<{ filename: string; data: Buffer; truncated: boolean }[]> {
+interface Upload {
+  filename: string;
+  data: Buffer;
+  /** The file passed LETTER_LIMITS.maxBytes: `data` holds its first maxBytes bytes. */
+  truncated: boolean;
+}
+
+/**
+ * Reads the uploaded files of a multipart request, each kept up to the letter size limit: a file passing it is
+ * marked truncated, with its first LETTER_LIMITS.maxBytes bytes (the rest is read and dropped).
+ */
+function readUploads(req: Request): Promise<Upload[]> {
   return new Promise((resolve, reject) => {
     let bb: busboy.Busboy;
     try {
@@ -86,7 +101,7 @@ function readUploads(req: Request): Promise<{ filename: string; data: Buffer; tr
       reject(badRequest('Send the scans as multipart/form-data, one "files" part per file.', 'multipart_expected'));
       return;
     }
-    const files: { filename: string; data: Buffer; truncated: boolean }[] = [];
+    const files: Upload[] = [];
     const pending: Promise<void>[] = [];
     bb.on('file', (_field, stream, info) => {
       const chunks: Buffer[] = [];
@@ -128,11 +143,10 @@ export function lettersRouter(ctx: AppContext): Router {
     if (!files.length) throw validationError('files', 'attach at least one scan (PDF, TIFF, JPEG or PNG)');
     const items = [];
     for (const f of files) {
-      if (f.truncated) {
-        items.push({ filename: f.filename, duplicate: false, letter: null, refusal: { code: 'too_large', reason: `Fișierul depășește ${LETTER_LIMITS.maxBytes / 1024 / 1024} MB. / The file is larger than ${LETTER_LIMITS.maxBytes / 1024 / 1024} MB: scan at 300 dpi in grey.` } });
-        continue;
-      }
-      const r = await intakeLetter(ctx, { data: f.data, filename: f.filename, source: 'upload', uploadedById: req.agent!.id });
+      // A file over the limit is refused, and what arrived of it is kept with the reason for the registry to see.
+      const r = f.truncated
+        ? await holdOversized(ctx, { data: f.data, filename: f.filename, source: 'upload', uploadedById: req.agent!.id })
+        : await intakeLetter(ctx, { data: f.data, filename: f.filename, source: 'upload', uploadedById: req.agent!.id });
       items.push({ filename: f.filename, duplicate: r.duplicate, letter: letterView(r.letter), refusal: r.refusal });
     }
     res.status(items.some((i) => i.letter && !i.duplicate && !i.refusal) ? 201 : 200).json({ items });
@@ -163,14 +177,15 @@ export function lettersRouter(ctx: AppContext): Router {
     const letter = await visibleLetter(req);
     const pageNo = Number(req.params.pageNo);
     if (letter.status === 'rejected' || !Number.isInteger(pageNo) || pageNo < 1 || pageNo > letter.pageCount) throw notFound('The page');
-    const image = await pageImage(await ctx.blobs.get(letter.sha256), letter.contentType, pageNo - 1);
+    // Turned the way the OCR found the page upright (a page scanned upside down is shown the right way up).
+    const page = await LetterPage.findOne({ where: { letterId: letter.id, pageNo }, attributes: ['rotation'] });
+    const image = await pageImage(await ctx.blobs.get(letter.sha256), letter.contentType, pageNo - 1, page?.rotation ?? 0);
     res.type('image/png').set('Cache-Control', 'private, no-store').send(image.png);
   });
 
   router.patch('/:id/fields', async (req, res) => {
     const input = cleanFields(parse(LetterFieldsSchema, req.body));
-    const letter = await Letter.findByPk(idParam(req));
-    if (!letter) throw notFound('The letter');
+    const letter = await visibleLetter(req);
     if (letter.status !== 'review') throw conflict(`This letter is ${letter.status}; only letters waiting for review can be corrected here.`, 'letter_not_in_review');
     letter.fields = redactCnpDeep({ ...letter.fields, ...input });
     await letter.save();
@@ -179,9 +194,8 @@ export function lettersRouter(ctx: AppContext): Router {
 
   router.post('/:id/release', async (req, res) => {
     const input = cleanFields(parse(LetterFieldsSchema, req.body ?? {}));
-    const id = idParam(req);
-    const letter = await Letter.findByPk(id);
-    if (!letter) throw notFound('The letter');
+    const letter = await visibleLetter(req);
+    const id = letter.id;
     if (letter.status !== 'review') throw conflict(`This letter is ${letter.status}; only letters waiting for review can be released here.`, 'letter_not_in_review');
     const fields = { ...letter.fields, ...input };
     if (!fields.senderName && !fields.postalAddress && !fields.email) {
@@ -190,6 +204,15 @@ export function lettersRouter(ctx: AppContext): Router {
     }
     const released = await releaseLetter(ctx, id, { fields, byAgentId: req.agent!.id });
     res.json(letterView(released));
+  });
+
+  // A letter nobody can be identified from is filed away unanswered (OG 27/2002 art. 7): out of the review
+  // queue, its case `filed_away`, never routed. The registry and supervisors decide it.
+  router.post('/:id/file-away', async (req, res) => {
+    const { reason } = parse(FileAwaySchema, req.body ?? {});
+    const letter = await visibleLetter(req);
+    const filed = await fileAwayLetter(ctx, req.agent!, letter.id, reason);
+    res.json(letterView(filed));
   });
 
   return router;

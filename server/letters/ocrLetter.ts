@@ -4,11 +4,13 @@ import { ConversationEvent, Letter, LetterPage } from '../../db/models';
 import type { AppContext } from '../context';
 import { AppError } from '../errors';
 import { logger } from '../log';
-import { redactCnpText } from '../text/cnp';
+import { senderIdentities } from '../ingest/identity';
+import { findCnps, redactCnpText } from '../text/cnp';
 import { extractFields } from './extractFields';
 import { LETTER_LIMITS } from './limits';
 import { OcrPool } from './ocrPool';
-import { PdfSession, pdfInfo, renderPdfPage } from './pdfRender';
+import { readUpright } from './orientation';
+import { PdfSession, renderPdfPage, type GreyRaster } from './pdfRender';
 import { releaseLetter } from './releaseLetter';
 
 const log = logger('letters.ocr');
@@ -33,34 +35,54 @@ export async function closeLetterOcr(ctx: AppContext): Promise<void> {
 }
 
 /**
- * One page of a scan as a grey PNG for OCR. PDF pages are rendered by MuPDF at 300 dpi (less if the page
- * would pass the pixel limit); images are decoded by sharp with the pixel limit as a fence and turned upright
- * from their EXIF orientation. Then a 3×3 median takes out scanner speckle (on the noisy test page it brings
- * the error rate from 20 % to under 1 %), and small scans are enlarged to the text size tesseract reads best.
+ * One page of a scan as grey pixels for OCR. PDF pages are rendered by MuPDF at 300 dpi (less if the page would
+ * pass the pixel limit: the PDF thread bounds the scale); images are decoded by sharp with the pixel limit as a
+ * fence and turned upright from their EXIF orientation. Then a 3×3 median takes out scanner speckle (on the
+ * noisy test page it brings the error rate from 20 % to under 1 %), and low-resolution scans are enlarged to
+ * the text size tesseract reads best. Pixels stay raw from the renderer to the OCR thread: nothing is encoded on the way.
  */
-export async function pageImage(
-  data: Buffer,
-  contentType: string,
-  pageIndex: number,
-  pdf?: { session: PdfSession; pages: { width: number; height: number }[] },
-): Promise<{ png: Buffer; width: number; height: number }> {
+export async function pageRaster(data: Buffer, contentType: string, pageIndex: number, pdf?: PdfSession): Promise<GreyRaster> {
   let source: sharp.Sharp;
   if (contentType === 'application/pdf') {
-    const pages = pdf?.pages ?? (await pdfInfo(data, LETTER_LIMITS.maxPages)).pages;
-    const p = pages[pageIndex];
-    if (!p) throw new Error(`page ${pageIndex + 1} does not exist`);
-    const scale = Math.min(LETTER_LIMITS.renderDpi / 72, Math.sqrt(LETTER_LIMITS.maxPagePixels / (p.width * p.height)));
-    const rendered = pdf ? await pdf.session.render(pageIndex, scale) : await renderPdfPage(data, pageIndex, scale);
-    source = sharp(rendered.png, { limitInputPixels: LETTER_LIMITS.maxPagePixels });
+    const scale = LETTER_LIMITS.renderDpi / 72;
+    const rendered = pdf ? await pdf.render(pageIndex, scale, LETTER_LIMITS.maxPagePixels) : await renderPdfPage(data, pageIndex, scale, LETTER_LIMITS.maxPagePixels);
+    source = sharp(rendered.pixels, { raw: { width: rendered.width, height: rendered.height, channels: 1 } });
   } else {
-    source = sharp(data, { limitInputPixels: LETTER_LIMITS.maxPagePixels, page: pageIndex }).rotate();
+    source = sharp(data, { limitInputPixels: LETTER_LIMITS.maxPagePixels, page: pageIndex }).rotate().flatten({ background: '#ffffff' }).greyscale();
   }
-  const upright = await source.greyscale().median(3).png().toBuffer({ resolveWithObject: true });
-  let out = upright;
-  if (upright.info.width < 1600) {
-    out = await sharp(upright.data).resize({ width: 2 * upright.info.width, kernel: 'lanczos3' }).png().toBuffer({ resolveWithObject: true });
+  const cleaned = await source.median(3).toColourspace('b-w').raw().toBuffer({ resolveWithObject: true });
+  if (cleaned.info.channels !== 1) throw new Error(`page decoded to ${cleaned.info.channels} channels, expected grey`);
+  let out = cleaned;
+  // Under about 150 dpi (an A4 page's long side under 1800 px, whichever way it lies): the text is enlarged.
+  if (Math.max(cleaned.info.width, cleaned.info.height) < 1800) {
+    out = await sharp(cleaned.data, { raw: { width: cleaned.info.width, height: cleaned.info.height, channels: 1 } })
+      .resize({ width: 2 * cleaned.info.width, kernel: 'lanczos3' })
+      .toColourspace('b-w')
+      .raw()
+      .toBuffer({ resolveWithObject: true });
   }
-  return { png: out.data, width: out.info.width, height: out.info.height };
+  return { pixels: out.data, width: out.info.width, height: out.info.height };
+}
+
+/**
+ * One page as the clerk sees it beside the fields (and as the OCR read it): the prepared grey page, turned by
+ * `rotation` degrees clockwise (what the OCR job found upright), as PNG.
+ */
+export async function pageImage(data: Buffer, contentType: string, pageIndex: number, rotation = 0): Promise<{ png: Buffer; width: number; height: number }> {
+  const raster = await pageRaster(data, contentType, pageIndex);
+  const { data: png, info } = await sharp(raster.pixels, { raw: { width: raster.width, height: raster.height, channels: 1 } })
+    .rotate(rotation)
+    .toColourspace('b-w')
+    .png({ compressionLevel: 6 })
+    .toBuffer({ resolveWithObject: true });
+  return { png, width: info.width, height: info.height };
+}
+
+/** The keyed hash of the first checksum-valid CNP in a page's text, through ingest's identity path; never the CNP. */
+export function pageCnpHash(text: string, secret: string): string | null {
+  const cnp = findCnps(text).find((m) => m.valid);
+  if (!cnp) return null;
+  return senderIdentities({ cnp: cnp.digits }, secret).find((i) => i.kind === 'cnp_hash')?.value ?? null;
 }
 
 /** Runs `fn` over items with at most `limit` at once. */
@@ -84,26 +106,61 @@ export async function ocrLetter(ctx: AppContext, letterId: number): Promise<void
   const done = new Set((await LetterPage.findAll({ where: { letterId }, attributes: ['pageNo'] })).map((p) => p.pageNo));
   const todo = Array.from({ length: letter.pageCount }, (_, i) => i + 1).filter((n) => !done.has(n));
   const pool = letterOcrPool(ctx);
-  // A PDF is parsed once per job and its pages rendered in one worker thread as the OCR lanes ask for them.
-  const pdfPages = letter.contentType === 'application/pdf' && todo.length ? (await pdfInfo(data, LETTER_LIMITS.maxPages)).pages : null;
-  const pdf = pdfPages ? { session: new PdfSession(data), pages: pdfPages } : undefined;
+  // A PDF is parsed once per job in the PDF thread and its pages rendered as the OCR lanes need them.
+  const pdf = letter.contentType === 'application/pdf' && todo.length ? new PdfSession(data) : undefined;
+  // Pages are prepared one at a time, a few ahead of the OCR lanes, so a lane never waits for rendering while
+  // a tesseract thread sits idle.
+  const prepared = new Map<number, Promise<GreyRaster>>();
+  let queued = 0;
+  let chain: Promise<unknown> = Promise.resolve();
+  const prepareAhead = () => {
+    while (queued < todo.length && prepared.size <= pool.size) {
+      const pageNo = todo[queued++]!;
+      const p = chain.then(() => pageRaster(data, letter.contentType, pageNo - 1, pdf));
+      chain = p.catch(() => undefined);
+      prepared.set(pageNo, p);
+    }
+  };
 
   try {
+    prepareAhead();
     await eachLimited(todo, pool.size, async (pageNo) => {
       let row: Omit<InferCreationAttributes<LetterPage>, 'id' | 'createdAt' | 'updatedAt'>;
       try {
-        const image = await pageImage(data, letter.contentType, pageNo - 1, pdf);
-        const result = await pool.recognize(image.png);
-        row = { letterId, pageNo, status: 'done', text: redactCnpText(result.text), confidence: result.confidence, width: image.width, height: image.height, ocrMs: result.ms, error: null };
+        prepareAhead();
+        const raster = prepared.get(pageNo) ?? pageRaster(data, letter.contentType, pageNo - 1, pdf);
+        let image: GreyRaster;
+        try {
+          image = await raster;
+        } finally {
+          prepared.delete(pageNo);
+          prepareAhead();
+        }
+        const result = await readUpright(pool, image);
+        row = {
+          letterId,
+          pageNo,
+          status: 'done',
+          text: redactCnpText(result.text),
+          confidence: result.confidence,
+          width: result.image.width,
+          height: result.image.height,
+          ocrMs: result.ms,
+          error: null,
+          rotation: result.rotation,
+          cnpHash: pageCnpHash(result.text, ctx.config.SESSION_SECRET),
+        };
       } catch (err) {
         log.warn({ letterId, pageNo, err: (err as Error).message }, 'page could not be read');
-        row = { letterId, pageNo, status: 'failed', text: '', confidence: 0, width: 0, height: 0, ocrMs: 0, error: (err as Error).message.slice(0, 500) };
+        row = { letterId, pageNo, status: 'failed', text: '', confidence: 0, width: 0, height: 0, ocrMs: 0, error: (err as Error).message.slice(0, 500), rotation: 0, cnpHash: null };
       }
       await LetterPage.upsert(row);
       await Letter.update({ pagesDone: await LetterPage.count({ where: { letterId } }) }, { where: { id: letterId } });
     });
   } finally {
-    await pdf?.session.close();
+    // Lanes stop early only on a database error: let prepared pages settle before the PDF closes.
+    await Promise.allSettled(prepared.values());
+    await pdf?.close();
   }
 
   const pages = await LetterPage.findAll({ where: { letterId }, order: [['pageNo', 'ASC']] });

@@ -5,7 +5,7 @@ import { bucharestDate } from '../calendar/dates';
 import { INTERNAL_MARGIN_WORKING_DAYS, LEGAL_TERM_DAYS, legalDeadline, workingDaysBefore } from '../calendar/legalDeadline';
 import type { AppContext } from '../context';
 import { conflict, notFound } from '../errors';
-import { senderIdentities } from '../ingest/identity';
+import { senderIdentities, type NormalisedIdentity } from '../ingest/identity';
 import { redactCnpDeep, redactCnpText } from '../text/cnp';
 
 /** Statuses of an earlier case a letter can be joined into (the answer has not gone out and been closed). */
@@ -44,7 +44,9 @@ export async function releaseLetter(ctx: AppContext, letterId: number, props: Re
     }
     message.metadata = { ...message.metadata, letter: { ...(message.metadata.letter as object), letterId, confidence: letter.confidence, pages: letter.pageCount, letterDate: fields.letterDate ?? null } };
 
-    const citizen = await findOrCreateCitizen(ctx, fields, t);
+    // The first checksum-valid CNP the OCR read (kept only as its keyed hash) names the citizen before anything else.
+    const cnpHash = pages.find((p) => p.cnpHash)?.cnpHash ?? null;
+    const citizen = await findOrCreateCitizen(ctx, fields, cnpHash, t);
     if (citizen && !conversation.citizenId) {
       conversation.citizenId = citizen.id;
       message.citizenId = citizen.id;
@@ -104,11 +106,16 @@ export async function releaseLetter(ctx: AppContext, letterId: number, props: Re
   });
 }
 
-async function findOrCreateCitizen(ctx: AppContext, fields: LetterFields, transaction: Transaction): Promise<Citizen | null> {
-  const identities = senderIdentities(
+/**
+ * The letter's citizen from its identities, strongest first: the CNP's keyed hash (the same value ingest stores
+ * for a contact that gave the CNP, identity.ts), then email, phone and postal address.
+ */
+async function findOrCreateCitizen(ctx: AppContext, fields: LetterFields, cnpHash: string | null, transaction: Transaction): Promise<Citizen | null> {
+  const identities: NormalisedIdentity[] = senderIdentities(
     { name: fields.senderName ?? undefined, email: fields.email ?? undefined, phone: fields.phone ?? undefined, postalAddress: fields.postalAddress ?? undefined },
     ctx.config.SESSION_SECRET,
   );
+  if (cnpHash) identities.unshift({ kind: 'cnp_hash', value: cnpHash });
   if (!identities.length) return null;
   const known = await CitizenIdentity.findAll({ where: { [Op.or]: identities.map((i) => ({ kind: i.kind, value: i.value })) }, transaction });
   let citizen: Citizen | null = null;

@@ -2,15 +2,16 @@ import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import request from 'supertest';
 import type { Express } from 'express';
-import { Conversation, ConversationEvent, Letter, LetterPage, Message, QueueEntry } from '../../db/models';
+import { Citizen, Conversation, ConversationEvent, Letter, LetterPage, Message, QueueEntry } from '../../db/models';
 import { createApp } from '../../server/app';
 import { createAgent } from '../../server/auth/createAgent';
 import { ingestContact } from '../../server/ingest/ingestContact';
 import { InboxWatcher } from '../../server/letters/inboxWatcher';
 import { intakeLetter, requeueLetters } from '../../server/letters/intakeLetter';
-import { ocrLetter } from '../../server/letters/ocrLetter';
+import { LETTER_LIMITS } from '../../server/letters/limits';
+import { ocrLetter, pageCnpHash } from '../../server/letters/ocrLetter';
 import { configureRouting, type RoutingEngine } from '../../server/routing/engine';
-import { corruptPdf, pngBomb, tinyScan } from '../fixtures/letters/makeScans';
+import { corruptPdf, pdfImageBomb, pngBomb, tinyScan } from '../fixtures/letters/makeScans';
 import { contact, department } from '../helpers/factories';
 import { createTestContext, type TestContext } from '../helpers/context';
 import { DIALECTS } from '../helpers/services';
@@ -45,9 +46,13 @@ describe.each(DIALECTS)('scanned letters on %s', (dialect) => {
   };
   const api = (method: 'get' | 'patch' | 'post', url: string) => request(app)[method](`/api/v1${url}`).set('Cookie', session.cookie).set('X-CSRF-Token', session.csrf);
 
-  /** Stands in for tesseract: the page text and confidence a job would have stored, then the rest of the job runs. */
+  /**
+   * Stands in for tesseract: the page text and confidence a job would have stored (with the keyed hash of a valid
+   * CNP the page shows, as the job computes it), then the rest of the job runs.
+   */
   async function readAs(letterId: number, text: string, confidence: number) {
-    await LetterPage.create({ letterId, pageNo: 1, status: 'done', text, confidence, width: 800, height: 100, ocrMs: 1, error: null });
+    const cnpHash = pageCnpHash(text, t.ctx.config.SESSION_SECRET);
+    await LetterPage.create({ letterId, pageNo: 1, status: 'done', text, confidence, width: 800, height: 100, ocrMs: 1, error: null, cnpHash });
     await ocrLetter(t.ctx, letterId);
     await t.ctx.events.drain();
     return Letter.findByPk(letterId, { rejectOnEmpty: true });
@@ -237,6 +242,175 @@ describe.each(DIALECTS)('scanned letters on %s', (dialect) => {
     expect(await QueueEntry.findOne({ where: { conversationId: c.id, state: 'waiting' } })).toBeNull();
   });
 
+  it.each(['xobject', 'form', 'inline'] as const)('refuses a PDF whose page draws a 30,000 × 30,000 pixel image (%s), saying why, and keeps the file', async (how) => {
+    const bomb = await pdfImageBomb(30_000, 30_000, how);
+    expect(bomb.length).toBeLessThan(2 * 1024 * 1024);
+    const before = process.memoryUsage().rss;
+    const res = await upload([{ name: `bomba-${how}.pdf`, data: bomb }]);
+    expect(res.status).toBe(200);
+    const item = res.body.items[0];
+    expect(item.refusal.code).toBe('too_many_pixels');
+    expect(item.refusal.reason).toContain('30000 × 30000');
+    expect(item.refusal.reason).toMatch(/900 MP.*limita de 60 MP.*embeds an image/);
+    expect(process.memoryUsage().rss - before).toBeLessThan(300 * 1024 * 1024);
+    const letter = await Letter.findByPk(item.letter.id, { rejectOnEmpty: true });
+    expect(letter.status).toBe('rejected');
+    expect((await t.ctx.blobs.get(letter.sha256)).equals(bomb)).toBe(true);
+    expect(await Message.count({ where: { channel: 'letter', externalId: letter.sha256 } })).toBe(0);
+  });
+
+  it('keeps what arrived of an upload over the size limit, refuses it naming the limit, and lists it for the registry', async () => {
+    const big = Buffer.alloc(LETTER_LIMITS.maxBytes + 64 * 1024, 0x20);
+    Buffer.from('%PDF-1.7\n').copy(big);
+    big.writeUInt32BE(0xdecafbad, LETTER_LIMITS.maxBytes - 4); // the last byte kept is still ours
+    const conversationsBefore = await Conversation.count();
+    const res = await upload([{ name: 'prea-mare.pdf', data: big }, { name: 'mic.png', data: await tinyScan('lângă unul prea mare') }]);
+    expect(res.status).toBe(201);
+    const [tooBig, small] = res.body.items;
+    expect(tooBig.refusal.code).toBe('too_large');
+    expect(tooBig.refusal.reason).toContain('limita de 50 MB');
+    expect(tooBig.refusal.reason).toContain('the 50 MB limit');
+    expect(tooBig.letter).toMatchObject({ status: 'rejected', filename: 'prea-mare.pdf', size: LETTER_LIMITS.maxBytes });
+    expect(small.refusal).toBeNull();
+    const kept = await Letter.findByPk(tooBig.letter.id, { rejectOnEmpty: true });
+    expect(kept.uploadedById).not.toBeNull();
+    expect((await t.ctx.blobs.get(kept.sha256)).equals(big.subarray(0, LETTER_LIMITS.maxBytes))).toBe(true);
+    expect(await Conversation.count()).toBe(conversationsBefore + 1); // only the small scan was registered
+
+    const listed = await api('get', '/letters?status=rejected');
+    const row = listed.body.items.find((i: { id: number }) => i.id === kept.id);
+    expect(row.refusal).toMatchObject({ code: 'too_large' });
+    expect(row.refusal.reason).toContain('50 MB');
+
+    const again = await upload([{ name: 'prea-mare-iar.pdf', data: big }]);
+    expect(again.body.items[0]).toMatchObject({ duplicate: true, refusal: { code: 'too_large' }, letter: { id: kept.id } });
+
+    // The watched folder does the same, and moves the whole file to rejected/ with its reason.
+    const inbox = path.join(t.dataDir, 'inbox-mare');
+    const watcher = new InboxWatcher(t.ctx, inbox, { pollMs: 20 });
+    await watcher.start();
+    try {
+      const dropped = Buffer.concat([big, Buffer.from('din dosar')]);
+      dropped.writeUInt32BE(0x0badf00d, 100);
+      await fs.writeFile(path.join(inbox, 'dosar-mare.pdf'), dropped);
+      await until('the big file set aside', async () => (await fs.readdir(watcher.rejectedDir)).includes('dosar-mare.pdf.reason.txt'));
+      expect((await fs.stat(path.join(watcher.rejectedDir, 'dosar-mare.pdf'))).size).toBe(dropped.length);
+      expect(await fs.readFile(path.join(watcher.rejectedDir, 'dosar-mare.pdf.reason.txt'), 'utf8')).toMatch(/code: too_large\nreason: .*50 MB/);
+      const fromFolder = await Letter.findOne({ where: { filename: 'dosar-mare.pdf' }, rejectOnEmpty: true });
+      expect(fromFolder).toMatchObject({ status: 'rejected', rejectCode: 'too_large', source: 'folder', size: LETTER_LIMITS.maxBytes });
+    } finally {
+      await watcher.stop();
+    }
+  });
+
+  it('links a letter whose page shows a valid CNP to the citizen of an earlier contact with that CNP; the CNP is shown nowhere', async () => {
+    const CNP = '1900101123457';
+    const earlier = await ingestContact(t.ctx, contact({ channel: 'api', from: { name: 'Mihai Dobrescu', email: 'mihai.d@exemplu.ro', cnp: CNP } }));
+    await t.ctx.events.drain();
+    expect(earlier.conversation.citizenId).not.toBeNull();
+
+    const { letter } = await intakeLetter(t.ctx, { data: await tinyScan('cu CNP'), filename: 'cnp.png', source: 'upload' });
+    const text = [
+      'Subsemnatul Mihai Dobrescu, CNP 1 900101 123457, domiciliat în Arad, Str. Lungă nr. 8, telefon 0745 111 222,',
+      'vă rog să îmi comunicați stadiul sesizării despre iluminat.',
+    ].join('\n');
+    const read = await readAs(letter.id, text, 92);
+    expect(read.status).toBe('released');
+    const c = await Conversation.findByPk(read.conversationId!, { rejectOnEmpty: true });
+    expect(c.citizenId).toBe(earlier.conversation.citizenId);
+    expect(c.anonymous).toBe(false);
+    // Only the CNP links them (the earlier contact gave an email, the letter a postal address and a phone): one citizen.
+    expect(await Citizen.count({ where: { name: 'Mihai Dobrescu' } })).toBe(1);
+
+    const digits = new RegExp(CNP.split('').join('[^0-9]{0,2}'));
+    const outputs = [
+      await api('get', `/letters/${letter.id}`),
+      await api('get', '/letters'),
+      await api('get', `/conversations/${c.id}`),
+      await api('get', `/citizens/${c.citizenId}`),
+    ];
+    for (const o of outputs) {
+      expect(o.status).toBe(200);
+      expect(JSON.stringify(o.body)).not.toMatch(digits);
+      expect(JSON.stringify(o.body)).not.toMatch(CNP_SHAPE);
+    }
+    // A CNP with a wrong check digit is redacted but identifies nobody.
+    const { letter: other } = await intakeLetter(t.ctx, { data: await tinyScan('CNP greșit'), filename: 'cnp-gresit.png', source: 'upload' });
+    const wrong = await readAs(other.id, text.replace('123457', '123458').replace('0745 111 222', '0745 999 888').replace('Lungă nr. 8', 'Lungă nr. 99').replace('Mihai', 'Mihail'), 92);
+    expect(wrong.status).toBe('released');
+    const wrongCase = await Conversation.findByPk(wrong.conversationId!, { rejectOnEmpty: true });
+    expect(wrongCase.citizenId).not.toBeNull();
+    expect(wrongCase.citizenId).not.toBe(earlier.conversation.citizenId);
+  });
+
+  describe('filing away a letter without a sender', () => {
+    async function anonymousInReview(label: string) {
+      const { letter } = await intakeLetter(t.ctx, { data: await tinyScan(label), filename: `${label}.png`, source: 'upload' });
+      const read = await readAs(letter.id, 'Vă rog să tăiați copacul uscat din fața blocului, poate cădea peste mașini.', 94);
+      expect(read.status).toBe('review');
+      expect(read.reviewReasons).toEqual(['no_sender']);
+      return read;
+    }
+
+    it('is refused to an agent of one department, without a reason, and for a letter that names its sender', async () => {
+      const read = await anonymousInReview('anonimă-refuz');
+      await department('spatii-verzi');
+      await createAgent(t.ctx, { email: 'verzi@primarie.test', name: 'Vera Verde', role: 'agent', password: PASSWORD, departments: ['spatii-verzi'] });
+      const login = await request(app).post('/api/v1/auth/login').send({ email: 'verzi@primarie.test', password: PASSWORD });
+      const cookie = (login.headers['set-cookie'] as unknown as string[])[0]!.split(';')[0]!;
+      // The letter's case is in the general queue: this agent sees it, and may correct it, but not file it away.
+      expect((await request(app).get(`/api/v1/letters/${read.id}`).set('Cookie', cookie)).status).toBe(200);
+      const denied = await request(app).post(`/api/v1/letters/${read.id}/file-away`).set('Cookie', cookie).set('X-CSRF-Token', login.body.csrfToken).send({ reason: 'anonimă' });
+      expect(denied.status).toBe(403);
+
+      const noReason = await api('post', `/letters/${read.id}/file-away`).send({});
+      expect(noReason.status).toBe(400);
+      expect(await api('post', `/letters/${read.id}/file-away`).send({ reason: 'x', extra: true }).then((r) => r.status)).toBe(400);
+
+      const { letter: signed } = await intakeLetter(t.ctx, { data: await tinyScan('semnată'), filename: 'semnata.png', source: 'upload' });
+      const unsure = await readAs(signed.id, 'Subsemnata Ana Pop, domiciliată în Arad, Str. Mică nr. 1, vă rog să tăiați copacul.', 40);
+      expect(unsure.status).toBe('review');
+      const identified = await api('post', `/letters/${signed.id}/file-away`).send({ reason: 'fără semnătură' });
+      expect(identified.status).toBe(409);
+      expect(identified.body.error.code).toBe('letter_identified');
+
+      expect((await Letter.findByPk(read.id, { rejectOnEmpty: true })).status).toBe('review');
+      expect((await Conversation.findByPk(read.conversationId!, { rejectOnEmpty: true })).status).toBe('new');
+      expect(await ConversationEvent.count({ where: { conversationId: read.conversationId!, type: 'letter.filed_away' } })).toBe(0);
+    });
+
+    it('files it away with a reason: the case is filed_away with a timeline event, out of the review queue, never routed', async () => {
+      const read = await anonymousInReview('anonimă-clasată');
+      const res = await api('post', `/letters/${read.id}/file-away`).send({ reason: 'Petiție anonimă, fără date de identificare (OG 27/2002 art. 7).' });
+      expect(res.status).toBe(200);
+      expect(res.body.status).toBe('filed_away');
+
+      const c = await Conversation.findByPk(read.conversationId!, { rejectOnEmpty: true });
+      expect(c.status).toBe('filed_away');
+      const events = await ConversationEvent.findAll({ where: { conversationId: c.id, type: ['conversation.status_changed', 'letter.filed_away'] }, order: [['id', 'ASC']] });
+      expect(events.map((e) => e.type)).toEqual(['conversation.status_changed', 'letter.filed_away']);
+      expect(events[0]!.data).toMatchObject({ from: 'new', to: 'filed_away', reason: 'anonymous_petition' });
+      expect(events[0]!.public).toBe(true);
+      expect(events[1]!.data).toMatchObject({ letterId: read.id, reason: expect.stringContaining('Petiție anonimă') });
+      expect(events[1]!.public).toBe(false);
+      expect(events[1]!.actorType).toBe('agent');
+
+      const queue = await api('get', '/letters?status=review');
+      expect(queue.body.items.map((i: { id: number }) => i.id)).not.toContain(read.id);
+      const filed = await api('get', '/letters?status=filed_away');
+      expect(filed.body.items.map((i: { id: number }) => i.id)).toContain(read.id);
+
+      await t.ctx.events.drain();
+      await engine.caseChanged(c.id);
+      await engine.sweep();
+      expect(await QueueEntry.findOne({ where: { conversationId: c.id, state: 'waiting' } })).toBeNull();
+
+      expect((await api('post', `/letters/${read.id}/file-away`).send({ reason: 'din nou' })).status).toBe(409);
+      expect((await api('post', `/letters/${read.id}/release`).send({ senderName: 'Cineva', postalAddress: 'Arad' })).status).toBe(409);
+      expect((await api('post', '/letters/999999/file-away').send({ reason: 'nu există' })).status).toBe(404);
+    });
+  });
+
   it('finishes, at a worker start, a letter stored but not registered before a crash', async () => {
     const data = await tinyScan('oprit la jumătate');
     const blob = await t.ctx.blobs.put(data);
@@ -254,7 +428,7 @@ describe.each(DIALECTS)('scanned letters on %s', (dialect) => {
   it('takes 20 files dropped in the watched folder across a restart: each registered once, a bad one set aside with its reason', async () => {
     const inbox = path.join(t.dataDir, 'inbox');
     await fs.mkdir(inbox, { recursive: true });
-    const lettersBefore = await Letter.count({ where: { source: 'folder' } });
+    const lastIdBefore = ((await Letter.max('id')) as number | null) ?? 0;
     const first = new InboxWatcher(t.ctx, inbox, { pollMs: 30 });
     await first.start();
     // A scanner writing a file slowly, under a temporary name renamed when done, and directly.
@@ -284,9 +458,8 @@ describe.each(DIALECTS)('scanned letters on %s', (dialect) => {
     } finally {
       await second.stop();
     }
-    const folder = await Letter.findAll({ where: { source: 'folder' } });
-    const fresh = folder.length - lettersBefore;
-    expect(fresh).toBe(21);
+    const folder = (await Letter.findAll({ where: { source: 'folder' } })).filter((l) => l.id > lastIdBefore);
+    expect(folder).toHaveLength(21);
     expect(folder.filter((l) => l.status === 'rejected').map((l) => l.rejectCode)).toEqual(['corrupt_pdf']);
     const registered = folder.filter((l) => l.filename.startsWith('scan-'));
     expect(new Set(registered.map((l) => l.filename)).size).toBe(20);
