@@ -8,7 +8,7 @@ import { requireAgent } from '../auth/sessions';
 import type { AppContext } from '../context';
 import { badRequest, conflict, notFound, validationError } from '../errors';
 import { redactCnpDeep } from '../text/cnp';
-import { fileAwayLetter } from './fileAwayLetter';
+import { fileAwayLetter, mayFileAway } from './fileAwayLetter';
 import { holdOversized, intakeLetter } from './intakeLetter';
 import { LETTER_LIMITS } from './limits';
 import { pageImage } from './ocrLetter';
@@ -163,7 +163,8 @@ export function lettersRouter(ctx: AppContext): Router {
       const visible = new Set(cases.filter((c) => canSee(scope, c)).map((c) => c.id));
       letters = letters.filter((l) => l.conversationId === null || visible.has(l.conversationId));
     }
-    res.json({ items: letters.map((l) => letterView(l)) });
+    // Whether this agent may file letters away (the console shows the action only then; the server checks again).
+    res.json({ items: letters.map((l) => letterView(l)), canFileAway: mayFileAway(req.agent!) });
   });
 
   router.get('/:id', async (req, res) => {

@@ -360,6 +360,9 @@ describe.each(DIALECTS)('scanned letters on %s', (dialect) => {
       const cookie = (login.headers['set-cookie'] as unknown as string[])[0]!.split(';')[0]!;
       // The letter's case is in the general queue: this agent sees it, and may correct it, but not file it away.
       expect((await request(app).get(`/api/v1/letters/${read.id}`).set('Cookie', cookie)).status).toBe(200);
+      // The console offers the action only to those who may take it.
+      expect((await request(app).get('/api/v1/letters?status=review').set('Cookie', cookie)).body.canFileAway).toBe(false);
+      expect((await api('get', '/letters?status=review')).body.canFileAway).toBe(true);
       const denied = await request(app).post(`/api/v1/letters/${read.id}/file-away`).set('Cookie', cookie).set('X-CSRF-Token', login.body.csrfToken).send({ reason: 'anonimă' });
       expect(denied.status).toBe(403);
 
@@ -377,6 +380,14 @@ describe.each(DIALECTS)('scanned letters on %s', (dialect) => {
       expect((await Letter.findByPk(read.id, { rejectOnEmpty: true })).status).toBe('review');
       expect((await Conversation.findByPk(read.conversationId!, { rejectOnEmpty: true })).status).toBe('new');
       expect(await ConversationEvent.count({ where: { conversationId: read.conversationId!, type: 'letter.filed_away' } })).toBe(0);
+
+      // A supervisor may, even one of a single department.
+      await createAgent(t.ctx, { email: 'sef-verzi@primarie.test', name: 'Sorin Șef', role: 'supervisor', password: PASSWORD, departments: ['spatii-verzi'] });
+      const boss = await request(app).post('/api/v1/auth/login').send({ email: 'sef-verzi@primarie.test', password: PASSWORD });
+      const bossCookie = (boss.headers['set-cookie'] as unknown as string[])[0]!.split(';')[0]!;
+      const bySupervisor = await request(app).post(`/api/v1/letters/${read.id}/file-away`).set('Cookie', bossCookie).set('X-CSRF-Token', boss.body.csrfToken).send({ reason: 'anonimă, fără adresă' });
+      expect(bySupervisor.status).toBe(200);
+      expect((await Conversation.findByPk(read.conversationId!, { rejectOnEmpty: true })).status).toBe('filed_away');
     });
 
     it('files it away with a reason: the case is filed_away with a timeline event, out of the review queue, never routed', async () => {

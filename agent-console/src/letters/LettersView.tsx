@@ -16,7 +16,7 @@ interface LetterFields {
 interface LetterItem {
   id: number;
   filename: string;
-  status: 'received' | 'rejected' | 'ocr' | 'review' | 'released';
+  status: 'received' | 'rejected' | 'ocr' | 'review' | 'released' | 'filed_away';
   refusal: { code: string; reason: string } | null;
   progress: { pagesDone: number; pages: number };
   confidence: number | null;
@@ -63,7 +63,7 @@ export function LettersView() {
   const [error, setError] = useState<unknown>(null);
   const [open, setOpen] = useState<number | null>(null);
   const recent = useQuery({ queryKey: ['letters', 'recent'], queryFn: () => api<{ items: LetterItem[] }>('/letters?limit=30'), refetchInterval: 2000 });
-  const review = useQuery({ queryKey: ['letters', 'review'], queryFn: () => api<{ items: LetterItem[] }>('/letters?status=review'), refetchInterval: 5000 });
+  const review = useQuery({ queryKey: ['letters', 'review'], queryFn: () => api<{ items: LetterItem[]; canFileAway: boolean }>('/letters?status=review'), refetchInterval: 5000 });
 
   const onFiles = async (list: FileList | null) => {
     if (!list?.length) return;
@@ -117,7 +117,7 @@ export function LettersView() {
             <button type="button" onClick={() => setOpen(open === l.id ? null : l.id)} aria-expanded={open === l.id}>
               {l.filename} — {l.reviewReasons.map((r) => t(`letters.reason.${r}` as 'letters.reason.no_sender')).join(', ')}
             </button>
-            {open === l.id && <ReviewForm id={l.id} />}
+            {open === l.id && <ReviewForm id={l.id} canFileAway={review.data?.canFileAway ?? false} />}
           </li>
         ))}
       </ul>
@@ -126,7 +126,7 @@ export function LettersView() {
 }
 
 /** The clerk's correction beside the page image; releasing lets the case into routing. */
-function ReviewForm({ id }: { id: number }) {
+function ReviewForm({ id, canFileAway }: { id: number; canFileAway: boolean }) {
   const { t } = useI18n();
   const qc = useQueryClient();
   const letter = useQuery({ queryKey: ['letters', id], queryFn: () => api<LetterItem>(`/letters/${id}`) });
@@ -160,6 +160,49 @@ function ReviewForm({ id }: { id: number }) {
           {t('letters.release')}
         </button>
       </form>
+      {canFileAway && <FileAway id={id} />}
     </div>
+  );
+}
+
+/**
+ * Files away a letter nobody can be identified from (OG 27/2002 art. 7: anonymous petitions are not answered):
+ * the first button asks, the clerk writes why and confirms; the case is then filed away and never routed.
+ */
+function FileAway({ id }: { id: number }) {
+  const { t } = useI18n();
+  const qc = useQueryClient();
+  const [asking, setAsking] = useState(false);
+  const [reason, setReason] = useState('');
+  const fileAway = useMutation({
+    mutationFn: () => api(`/letters/${id}/file-away`, { method: 'POST', body: { reason } }),
+    onSuccess: () => void qc.invalidateQueries({ queryKey: ['letters'] }),
+  });
+  if (!asking) {
+    return (
+      <button type="button" onClick={() => setAsking(true)}>
+        {t('letters.fileAway')}
+      </button>
+    );
+  }
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    fileAway.mutate();
+  };
+  return (
+    <form onSubmit={submit} role="alertdialog" aria-labelledby={`file-away-${id}`}>
+      <p id={`file-away-${id}`}>{t('letters.fileAwayConfirm')}</p>
+      <label>
+        {t('letters.fileAwayReason')}
+        <textarea required minLength={3} maxLength={1000} value={reason} onChange={(e) => setReason(e.target.value)} />
+      </label>
+      <ErrorText error={fileAway.error} />
+      <button type="submit" disabled={fileAway.isPending || reason.trim().length < 3}>
+        {t('letters.fileAwayDo')}
+      </button>
+      <button type="button" onClick={() => setAsking(false)} disabled={fileAway.isPending}>
+        {t('letters.cancel')}
+      </button>
+    </form>
   );
 }
