@@ -9,6 +9,7 @@ import type { AppContext } from '../context';
 import { badRequest, notFound, validationError } from '../errors';
 import { registerHealthCheck } from '../http/healthz';
 import { EmailIntake, retryFromQuarantine } from './intake';
+import { MailboxLease } from './mailboxLease';
 import { loadMailboxes, ownMessageIdDomains, storedMailboxPassword } from './mailboxes';
 import { ParsePool } from './parsePool';
 
@@ -73,7 +74,10 @@ export function emailAdminRouter(ctx: AppContext): Router {
       specs.map(async (s) => {
         const cursor = await MailCursor.findOne({ where: { mailboxKey: s.key } });
         const quarantined = await MailIntake.count({ where: { mailboxKey: s.key, status: 'quarantined' } });
-        return { name: s.name, lastFetchAt: cursor?.lastFetchAt ?? null, lastUid: cursor?.lastUid ?? null, quarantined };
+        const flagsPending = await MailIntake.count({ where: { mailboxKey: s.key, flagPending: true } });
+        // Which process watches it (host:pid:…); null when no live lease: nobody is watching.
+        const lease = await MailboxLease.holderOf(ctx.db.sequelize, s.key);
+        return { name: s.name, lastFetchAt: cursor?.lastFetchAt ?? null, lastUid: cursor?.lastUid ?? null, quarantined, flagsPending, watchedBy: lease?.holder ?? null };
       }),
     );
     return { ok: true, mode: ctx.config.SMTP_URL ? 'smtp' : 'outbox', mailboxes };

@@ -98,11 +98,17 @@ describe.each(DIALECTS)('mail retried from the quarantine is flagged on the serv
     // Ingested, but the server was not told: the message is still unread there.
     expect(await Message.count()).toBe(1);
     expect(await flagsOf(folder)).toEqual([{ uid: row.uid, seen: false }]);
+    // /healthz shows the debt, and that no process watches the mailbox now.
+    const app = createApp(t.ctx);
+    const emailHealth = async () => (await request(app).get('/healthz')).body.channels.email.mailboxes[0];
+    expect(await emailHealth()).toEqual(expect.objectContaining({ flagsPending: 1, watchedBy: null }));
 
     await relay.restore();
     running = await startEmailIntake(t.ctx, { pollMs: 300 });
     await waitFor('flag applied by the watcher', async () => (await flagsOf(folder)).every((f) => f.seen), 30_000);
     await waitFor('pending record cleared', async () => !(await MailIntake.findByPk(row.id))!.flagPending);
+    const watcher = [...running.watchers.values()][0]!;
+    expect(await emailHealth()).toEqual(expect.objectContaining({ flagsPending: 0, watchedBy: watcher.lease.holder }));
     // The watcher did not take the message in a second time (its cursor is past it), and nothing was deleted.
     expect(await Message.count()).toBe(1);
     expect(await flagsOf(folder)).toEqual([{ uid: row.uid, seen: true }]);
