@@ -11,8 +11,12 @@ export interface CaseOpened {
   now: Date;
 }
 
-/** Writes more rows for a new case in the same transaction (routing's queue entry); a throw rolls the contact back. */
-export type CaseOpenedHook = (e: CaseOpened) => Promise<void>;
+/**
+ * Writes more rows for a new case in the same transaction (routing's queue entry); a throw rolls the contact
+ * back. Answers the ids of timeline rows it wrote: they travel with `contact.ingested`, so listeners see the
+ * case once, with all its first events.
+ */
+export type CaseOpenedHook = (e: CaseOpened) => Promise<number[] | void>;
 
 const hooks = new WeakMap<AppContext, Set<CaseOpenedHook>>();
 
@@ -28,7 +32,9 @@ export function onCaseOpened(ctx: AppContext, hook: CaseOpenedHook): () => void 
   return () => set.delete(hook);
 }
 
-/** Runs the hooks of `ctx` in registration order. */
-export async function runCaseOpened(ctx: AppContext, e: CaseOpened): Promise<void> {
-  for (const hook of hooks.get(ctx) ?? []) await hook(e);
+/** Runs the hooks of `ctx` in registration order; answers the timeline rows they wrote. */
+export async function runCaseOpened(ctx: AppContext, e: CaseOpened): Promise<number[]> {
+  const eventIds: number[] = [];
+  for (const hook of hooks.get(ctx) ?? []) eventIds.push(...((await hook(e)) ?? []));
+  return eventIds;
 }

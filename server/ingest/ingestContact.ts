@@ -199,7 +199,7 @@ async function ingestInTransaction(
     });
   }
 
-  const eventIds = await insertReturningIds(
+  const ingestEventIds = await insertReturningIds(
     sql,
     'conversation_events',
     ['conversationId', 'type', 'actorType', 'actorId', 'data', 'public', 'createdAt'],
@@ -207,7 +207,8 @@ async function ingestInTransaction(
   );
 
   // Routing's queue entry for the new case commits with it (one durable commit fewer per contact).
-  if (conversationCreated) await runCaseOpened(ctx, { sql, transaction, conversation, now });
+  const hookEventIds = conversationCreated ? await runCaseOpened(ctx, { sql, transaction, conversation, now }) : [];
+  const eventIds = [...ingestEventIds, ...hookEventIds];
 
   const payload = {
     conversationId: conversation.id,

@@ -8,7 +8,7 @@ import type { QueueId } from '../realtime/contract';
 import type { Presence } from '../../db/models/Agent';
 import { acceptOffer, declineOffer } from './answerOffer';
 import { socketConnected, socketDisconnected } from './connections';
-import { routeEntry } from './offerConversation';
+import { routeEntry, type QueuedEntry } from './offerConversation';
 import { queueOnIngest } from './queueOnIngest';
 import { pullConversation } from './pullConversation';
 import { reassignConversation } from './reassignConversation';
@@ -39,14 +39,14 @@ export class RoutingEngine {
   start(opts: { sweeper?: boolean } = {}): { stop(): Promise<void> } {
     const { events } = this.ctx;
     // Cases ingest queued in its own transaction go straight to the offer; anything else is reconciled first.
-    const queuedByIngest = new Map<number, number>();
+    const queuedByIngest = new Map<number, { entryId: number; entry: QueuedEntry }>();
     this.stopFns.push(onCaseOpened(this.ctx, queueOnIngest(this.runtime, queuedByIngest)));
     this.stopFns.push(
       events.on('contact.ingested', async (p) => {
-        const entryId = queuedByIngest.get(p.conversationId);
-        if (entryId === undefined) return this.caseChanged(p.conversationId);
+        const queued = queuedByIngest.get(p.conversationId);
+        if (!queued) return this.caseChanged(p.conversationId);
         queuedByIngest.delete(p.conversationId);
-        await routeEntry(this.runtime, entryId);
+        await routeEntry(this.runtime, queued.entryId, queued.entry);
       }),
     );
     this.stopFns.push(

@@ -155,6 +155,8 @@ export async function loads(agentIds: number[], t?: Transaction, opts: LoadOptio
 export interface CandidateOptions extends LoadOptions {
   /** Agents left out whatever the offer history says (the agents who declined or missed a live call). */
   excludeAgentIds?: readonly number[];
+  /** The case was queued just now and has no offer history to exclude agents by. */
+  fresh?: boolean;
 }
 
 /**
@@ -175,19 +177,7 @@ export async function rankCandidates(
   });
   const speaking = agents.filter((a) => speaks(a.languages, entry.language));
   if (!speaking.length) return [];
-  const excluded = new Set(
-    (
-      await Offer.findAll({
-        attributes: ['agentId'],
-        where: {
-          conversationId: entry.conversationId,
-          state: { [Op.in]: ['declined', 'expired'] },
-          answeredAt: { [Op.gt]: new Date(Date.now() - r.settings.exclusionMs) },
-        },
-        raw: true,
-      })
-    ).map((o) => o.agentId),
-  );
+  const excluded = new Set(opts.fresh ? [] : await recentlyRefused(r, entry.conversationId));
   for (const id of opts.excludeAgentIds ?? []) excluded.add(id);
   const eligible = speaking.filter((a) => !excluded.has(a.id));
   const load = await loads(eligible.map((a) => a.id), undefined, { exceptConversationId: opts.exceptConversationId });
@@ -199,6 +189,16 @@ export async function rankCandidates(
     candidates.push({ agentId: a.id, lastOfferAt: a.lastOfferAt, load: total, capacity: totalCapacity(a.capacity) });
   }
   return r.strategy.rank(candidates);
+}
+
+/** Agents who declined or let expire an offer of this case within the exclusion period. */
+async function recentlyRefused(r: RoutingRuntime, conversationId: number): Promise<number[]> {
+  const rows = await Offer.findAll({
+    attributes: ['agentId'],
+    where: { conversationId, state: { [Op.in]: ['declined', 'expired'] }, answeredAt: { [Op.gt]: new Date(Date.now() - r.settings.exclusionMs) } },
+    raw: true,
+  });
+  return rows.map((o) => o.agentId);
 }
 
 /** True when an agent's languages include the case's (an agent with no languages listed is taken to speak Romanian). */

@@ -32,10 +32,10 @@ export type OfferOutcome =
  * second pending offer for the case cannot exist). The timeline row `offer.created` is written in the same
  * transaction; `offer.changed` is published after commit.
  */
-export async function offerToAgent(r: RoutingRuntime, entryId: number, agentId: number): Promise<OfferOutcome> {
+export async function offerToAgent(r: RoutingRuntime, entryId: number, agentId: number, conversationId?: number): Promise<OfferOutcome> {
   const { ctx, settings } = r;
   // Read outside the transaction: on MariaDB the first plain read fixes the snapshot, and it must come after the locks.
-  const head = await QueueEntry.findByPk(entryId, { attributes: ['conversationId'] });
+  const head = conversationId !== undefined ? { conversationId } : await QueueEntry.findByPk(entryId, { attributes: ['conversationId'] });
   if (!head) return { kind: 'gone' };
   try {
     return await ctx.db.transaction(async (t) => {
@@ -86,13 +86,17 @@ export async function offerToAgent(r: RoutingRuntime, entryId: number, agentId: 
   }
 }
 
+/** A waiting entry as its creator knows it (ingest's in-transaction queueing). */
+export type QueuedEntry = Pick<QueueEntry, 'state' | 'conversationId' | 'departmentId' | 'channel' | 'language'>;
+
 /** Offers a waiting entry to the best eligible agent, trying the next one when an agent turned out unfit. */
-export async function routeEntry(r: RoutingRuntime, entryId: number): Promise<Offer | null> {
-  const entry = await QueueEntry.findByPk(entryId);
+export async function routeEntry(r: RoutingRuntime, entryId: number, queued?: QueuedEntry): Promise<Offer | null> {
+  // An entry ingest queued just now is known without reading it back; the offer re-checks it under locks.
+  const entry = queued ?? (await QueueEntry.findByPk(entryId));
   if (!entry || entry.state !== 'waiting') return null;
-  const candidates = await rankCandidates(r, entry);
+  const candidates = await rankCandidates(r, entry, { fresh: Boolean(queued) });
   for (const c of candidates.slice(0, 10)) {
-    const outcome = await offerToAgent(r, entryId, c.agentId);
+    const outcome = await offerToAgent(r, entryId, c.agentId, entry.conversationId);
     if (outcome.kind === 'offered') return outcome.offer;
     if (outcome.kind === 'gone') return null;
   }

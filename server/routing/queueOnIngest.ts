@@ -1,7 +1,7 @@
 import type { CaseOpenedHook } from '../ingest/caseOpenedHooks';
 import { insertReturningIds } from '../../db/rawSql';
-import { afterCommitChanged } from './events';
 import { ROUTABLE_STATUSES } from './load';
+import type { QueuedEntry } from './offerConversation';
 import type { RoutingRuntime } from './runtime';
 import { afterCommitQueues } from './syncQueueEntry';
 
@@ -11,7 +11,7 @@ import { afterCommitQueues } from './syncQueueEntry';
  * syncQueueEntry after commit: the phone module routes a live call, and a letter waits for OCR and review.
  * `queued` learns, after commit only, which entry a case got, so the engine offers it without reconciling.
  */
-export function queueOnIngest(r: RoutingRuntime, queued: Map<number, number>): CaseOpenedHook {
+export function queueOnIngest(r: RoutingRuntime, queued: Map<number, { entryId: number; entry: QueuedEntry }>): CaseOpenedHook {
   return async ({ sql, transaction, conversation: c, now }) => {
     if (c.channel === 'voice' || c.channel === 'letter') return;
     if (!ROUTABLE_STATUSES.includes(c.status) || c.assigneeId !== null) return;
@@ -27,9 +27,10 @@ export function queueOnIngest(r: RoutingRuntime, queued: Map<number, number>): C
       [[c.id, 'conversation.queued', 'system', null, JSON.stringify({ queueEntryId: entry.insertId, departmentId }), false, now]],
     );
     transaction.afterCommit(() => {
-      queued.set(c.id, entry.insertId);
+      queued.set(c.id, { entryId: entry.insertId, entry: { state: 'waiting', conversationId: c.id, departmentId, channel: c.channel, language: c.language } });
     });
-    afterCommitChanged(r.ctx, transaction, c.id, eventIds);
     afterCommitQueues(r, transaction, [departmentId]);
+    // Published with contact.ingested, not as a conversation.changed of its own: one re-read per new case.
+    return eventIds;
   };
 }

@@ -18,9 +18,17 @@ describe.each(DIALECTS)('a new case is queued in the transaction that opens it, 
   });
 
   describe('with only the in-transaction hook (no routing listeners: what the ingest commit alone wrote)', () => {
-    let queued: Map<number, number>;
+    let queued: Parameters<typeof queueOnIngest>[1];
     let off: () => void;
+    let published: { conversationId: number; eventIds: number[] }[];
     beforeEach(() => {
+      published = [];
+      t.ctx.events.on('contact.ingested', (p) => {
+        published.push({ conversationId: p.conversationId, eventIds: p.eventIds });
+      });
+      t.ctx.events.on('conversation.changed', (p) => {
+        published.push({ conversationId: p.conversationId, eventIds: p.eventIds });
+      });
       queued = new Map();
       off = onCaseOpened(t.ctx, queueOnIngest(configureRouting(t.ctx, {}).runtime, queued));
     });
@@ -31,9 +39,11 @@ describe.each(DIALECTS)('a new case is queued in the transaction that opens it, 
       const entry = await QueueEntry.findOne({ where: { conversationId: r.conversation.id } });
       expect(entry?.state).toBe('waiting');
       expect(entry?.channel).toBe('api');
-      expect(queued.get(r.conversation.id)).toBe(entry!.id);
-      const types = (await ConversationEvent.findAll({ where: { conversationId: r.conversation.id }, order: [['id', 'ASC']] })).map((e) => e.type);
-      expect(types).toEqual(['conversation.created', 'message.received', 'conversation.queued']);
+      expect(queued.get(r.conversation.id)).toEqual({ entryId: entry!.id, entry: { state: 'waiting', conversationId: r.conversation.id, departmentId: null, channel: 'api', language: 'ro' } });
+      const rows = await ConversationEvent.findAll({ where: { conversationId: r.conversation.id }, order: [['id', 'ASC']] });
+      expect(rows.map((e) => e.type)).toEqual(['conversation.created', 'message.received', 'conversation.queued']);
+      // Listeners hear of the case once, with the queued row among its first events.
+      expect(published).toEqual([{ conversationId: r.conversation.id, eventIds: rows.map((e) => e.id) }]);
     });
 
     test('calls and scanned letters are left to their channels, which hold them first; replies queue nothing', async () => {
