@@ -14,8 +14,10 @@ import { Letter, LetterPage } from '../db/models';
 import { closeContext, createContext } from '../server/boot';
 import { loadConfig } from '../server/config';
 import { intakeLetter } from '../server/letters/intakeLetter';
-import { closeLetterOcr, letterOcrPool, ocrLetter, pageImage } from '../server/letters/ocrLetter';
+import { closeLetterOcr, letterOcrPool, ocrLetter, pageRaster } from '../server/letters/ocrLetter';
 import { normaliseRomanian, prepareTessdata } from '../server/letters/ocrPool';
+import { pgm } from '../server/letters/orientation';
+import { closePdfWorker } from '../server/letters/pdfRender';
 import { configureLogger } from '../server/log';
 import { characterErrorRate, degrade, pdfOfImages, renderTextPage } from '../tests/fixtures/letters/makeScans';
 
@@ -48,9 +50,10 @@ async function main() {
   }
   const pages = letters.length * 2;
 
-  // Raw: the same rendered page images, bare workers, no database, no extraction.
+  // Raw: the same prepared page images (in the format the channel hands tesseract), bare workers, no database,
+  // no rendering, no extraction.
   const rendered: { png: Buffer; text: string }[] = [];
-  for (const l of letters) for (const p of [0, 1]) rendered.push({ png: (await pageImage(l.pdf, 'application/pdf', p)).png, text: l.texts[p]! });
+  for (const l of letters) for (const p of [0, 1]) rendered.push({ png: pgm(await pageRaster(l.pdf, 'application/pdf', p)), text: l.texts[p]! });
   const langPath = await prepareTessdata(dir);
   const workers = await Promise.all(Array.from({ length: THREADS }, () => createWorker(['ron'], 1, { langPath, gzip: true, cacheMethod: 'none' })));
   let next = 0;
@@ -90,12 +93,13 @@ async function main() {
   }
   const statuses = (await Letter.findAll({ where: { id: ids } })).map((l) => l.status);
   await closeLetterOcr(ctx);
+  await closePdfWorker();
   await closeContext(ctx);
   rmSync(dir, { recursive: true, force: true });
 
   const mean = (xs: number[]) => xs.reduce((a, b) => a + b, 0) / Math.max(xs.length, 1);
   const ppm = (ms: number) => (pages / ms) * 60_000;
-  console.log(`bench/letters: ${LETTERS} letters, ${pages} pages (A4 PDF, 300 dpi render; half noisy + 1° skew), ${THREADS} OCR threads, ${os.cpus().length} cores`);
+  console.log(`bench/letters: ${LETTERS} letters, ${pages} pages (A4 PDF, 300 dpi render; half noisy + 1° skew), ${THREADS} OCR threads, ${os.cpus().length} cores, load average ${os.loadavg().map((l) => l.toFixed(2)).join(' ')}`);
   console.log(`  raw tesseract (same page images):  ${(rawMs / 1000).toFixed(1)} s   ${ppm(rawMs).toFixed(1)} pages/min   CER ${(mean(rawCer) * 100).toFixed(2)} %`);
   console.log(`  letter channel (intake → release): ${(channelMs / 1000).toFixed(1)} s   ${ppm(channelMs).toFixed(1)} pages/min`);
   console.log(`  ratio channel / raw time: ${(channelMs / rawMs).toFixed(2)}`);
