@@ -37,11 +37,11 @@ type MysqlConnection = {
   execute(sql: string, params: unknown[], cb: (err: Error | null, result: unknown) => void): void;
 };
 
-/** The raw statement runner of `transaction`. */
-export function rawSql(dialect: Dialect, transaction: Transaction): RawSql {
-  const connection = (transaction as unknown as { connection?: unknown }).connection;
+/** The raw statement runner of `transaction`, on the connection it holds. */
+export function rawSql(transaction: Transaction): RawSql {
+  const { connection, sequelize } = transaction as unknown as { connection?: unknown; sequelize: { getDialect(): string } };
   if (!connection) throw new Error('rawSql: the transaction has no connection yet');
-  return dialect === 'sqlite' ? sqliteRunner(connection as SqliteConnection) : mysqlRunner(connection as MysqlConnection);
+  return sequelize.getDialect() === 'sqlite' ? sqliteRunner(connection as SqliteConnection) : mysqlRunner(connection as MysqlConnection);
 }
 
 /** Is `err` a unique-key violation (a concurrent insert of the same key)? Both raw driver and Sequelize errors. */

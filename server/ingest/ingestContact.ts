@@ -107,7 +107,7 @@ async function ingestInTransaction(
   blobs: StoredBlob[],
   transaction: Transaction,
 ): Promise<IngestResult> {
-  const sql = rawSql(ctx.db.dialect, transaction);
+  const sql = rawSql(transaction);
   const now = new Date();
   const receivedAt = contact.receivedAt ?? now;
   const citizen = await findOrCreateCitizen(sql, contact, identities, now);

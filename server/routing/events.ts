@@ -1,5 +1,5 @@
 import type { Transaction } from 'sequelize';
-import { ConversationEvent } from '../../db/models';
+import { insertReturningIds, rawSql } from '../../db/rawSql';
 import type { ActorType } from '../../db/models/ConversationEvent';
 import type { AppContext } from '../context';
 
@@ -14,15 +14,13 @@ export interface RoutingEventInput {
 
 /** Writes timeline rows in the transaction; returns their ids in order. */
 export async function writeEvents(t: Transaction, events: RoutingEventInput[]): Promise<number[]> {
-  const ids: number[] = [];
-  for (const e of events) {
-    const row = await ConversationEvent.create(
-      { conversationId: e.conversationId, type: e.type, actorType: e.actorType ?? 'system', actorId: e.actorId ?? null, data: e.data, public: false },
-      { transaction: t },
-    );
-    ids.push(row.id);
-  }
-  return ids;
+  const now = new Date();
+  return insertReturningIds(
+    rawSql(t),
+    'conversation_events',
+    ['conversationId', 'type', 'actorType', 'actorId', 'data', 'public', 'createdAt'],
+    events.map((e) => [e.conversationId, e.type, e.actorType ?? 'system', e.actorId ?? null, JSON.stringify(e.data), false, now]),
+  );
 }
 
 /** Publishes `conversation.changed` after commit (realtime re-reads and pushes). */

@@ -1,10 +1,11 @@
-import { Op, QueryTypes, col, fn, literal, type Transaction, type WhereOptions } from 'sequelize';
+import { Op, col, fn, literal, type Transaction, type WhereOptions } from 'sequelize';
 import type { ChannelKind, Language } from '../../channels/contract';
 import { Agent, Conversation, Offer, PhoneCall } from '../../db/models';
 import { DEFAULT_CAPACITY, type ChannelCapacity } from '../../db/models/Agent';
 import type { ConversationStatus } from '../../db/models/Conversation';
 import type { QueueEntry } from '../../db/models/QueueEntry';
 import type { Database } from '../../db/connection';
+import { buildFromRow, rawSql } from '../../db/rawSql';
 import type { RoutingRuntime } from './runtime';
 import type { Candidate } from './strategy';
 
@@ -43,28 +44,24 @@ export interface LoadOptions {
  * assigned to the agent is that case).
  */
 export async function lockedLoad(db: Database, t: Transaction, agentId: number, channel: ChannelKind, opts: LoadOptions = {}): Promise<number> {
+  const sql = rawSql(t);
   const lock = db.dialect === 'mysql' ? ' LOCK IN SHARE MODE' : '';
   const statuses = ACTIVE_STATUSES.map((s) => `'${s}'`).join(',');
   const except = opts.exceptConversationId ?? 0;
-  const assigned = await db.sequelize.query<{ id: number }>(
-    `SELECT id FROM conversations WHERE assigneeId = :agentId AND channel = :channel AND status IN (${statuses})${lock}`,
-    { replacements: { agentId, channel }, transaction: t, type: QueryTypes.SELECT },
-  );
-  const [offered] = await db.sequelize.query<{ n: number | string }>(
-    `SELECT COUNT(*) AS n FROM offers WHERE agentId = :agentId AND channel = :channel AND state = 'pending'${lock}`,
-    { replacements: { agentId, channel }, transaction: t, type: QueryTypes.SELECT },
-  );
+  const assigned = await sql.all<{ id: number }>(`SELECT id FROM conversations WHERE assigneeId = ? AND channel = ? AND status IN (${statuses})${lock}`, [agentId, channel]);
+  const [offered] = await sql.all<{ n: number | string }>(`SELECT COUNT(*) AS n FROM offers WHERE agentId = ? AND channel = ? AND state = 'pending'${lock}`, [agentId, channel]);
   const counted = new Set(assigned.map((a) => Number(a.id)).filter((id) => id !== except));
   let load = counted.size + Number(offered?.n ?? 0);
   if (channel === 'voice') {
     // Two index-friendly reads (by offeredAgentId, by agentId) rather than one OR that a locking read would scan.
-    const ringing = await db.sequelize.query<{ conversationId: number }>(
-      `SELECT conversationId FROM phone_calls WHERE offeredAgentId = :agentId AND routingState IN (:offered)${lock}`,
-      { replacements: { agentId, offered: [...LIVE_CALL_LOAD_STATES.offered] }, transaction: t, type: QueryTypes.SELECT },
+    const states = (list: readonly string[]) => list.map((s) => `'${s}'`).join(',');
+    const ringing = await sql.all<{ conversationId: number }>(
+      `SELECT conversationId FROM phone_calls WHERE offeredAgentId = ? AND routingState IN (${states(LIVE_CALL_LOAD_STATES.offered)})${lock}`,
+      [agentId],
     );
-    const held = await db.sequelize.query<{ conversationId: number }>(
-      `SELECT conversationId FROM phone_calls WHERE agentId = :agentId AND routingState IN (:held)${lock}`,
-      { replacements: { agentId, held: [...LIVE_CALL_LOAD_STATES.held] }, transaction: t, type: QueryTypes.SELECT },
+    const held = await sql.all<{ conversationId: number }>(
+      `SELECT conversationId FROM phone_calls WHERE agentId = ? AND routingState IN (${states(LIVE_CALL_LOAD_STATES.held)})${lock}`,
+      [agentId],
     );
     load += liveCallsBeyond(counted, [...ringing, ...held], except);
   }
@@ -78,13 +75,14 @@ function liveCallsBeyond(counted: Set<number>, calls: { conversationId: number }
 
 /** Locks an agent's row (FOR UPDATE on MariaDB; SQLite's IMMEDIATE transaction already excludes other writers). */
 export async function lockAgent(t: Transaction, agentId: number): Promise<(Agent & { disconnected: boolean }) | null> {
-  const agent = await Agent.findByPk(agentId, {
-    transaction: t,
-    lock: t.LOCK.UPDATE,
-    attributes: { include: [[literal('CASE WHEN disconnectedAt IS NULL THEN 0 ELSE 1 END'), 'disconnected']] },
-  });
-  if (!agent) return null;
-  return Object.assign(agent, { disconnected: Number(agent.get('disconnected' as never)) === 1 });
+  const sql = rawSql(t);
+  const [row] = await sql.all<Record<string, unknown>>(
+    `SELECT *, CASE WHEN disconnectedAt IS NULL THEN 0 ELSE 1 END AS disconnected FROM agents WHERE id = ?${sql.forUpdate}`,
+    [agentId],
+  );
+  if (!row) return null;
+  const { disconnected, ...values } = row;
+  return Object.assign(buildFromRow(Agent, values), { disconnected: Number(disconnected) === 1 });
 }
 
 /** Where-clause on agents serving a queue: department members and all-department agents; the general queue only the latter. */

@@ -1,5 +1,7 @@
-import { Op, UniqueConstraintError, literal } from 'sequelize';
-import { Agent, Conversation, Offer, QueueEntry } from '../../db/models';
+import { Op, literal } from 'sequelize';
+import { Agent, Offer, QueueEntry } from '../../db/models';
+import type { ConversationStatus } from '../../db/models/Conversation';
+import { buildFromRow, isUniqueViolation, rawSql } from '../../db/rawSql';
 import { logger } from '../log';
 import { RoutingAbort, writeEvents } from './events';
 import { lockFitAgent } from './callCandidates';
@@ -39,39 +41,55 @@ export async function offerToAgent(r: RoutingRuntime, entryId: number, agentId: 
   if (!head) return { kind: 'gone' };
   try {
     return await ctx.db.transaction(async (t) => {
-      const conversation = await Conversation.findByPk(head.conversationId, { transaction: t, lock: t.LOCK.UPDATE });
+      // Raw statements on the transaction's connection: this runs for every offer, and the ORM's per-statement
+      // CPU was most of its cost. Same locks, same order as everywhere: the case first, then the agent.
+      const sql = rawSql(t);
+      const [conversation] = await sql.all<{ assigneeId: number | null; status: ConversationStatus }>(
+        `SELECT assigneeId, status FROM conversations WHERE id = ?${sql.forUpdate}`,
+        [head.conversationId],
+      );
       if (!conversation || conversation.assigneeId !== null || !ROUTABLE_STATUSES.includes(conversation.status)) return { kind: 'gone' } as const;
-      const entry = await QueueEntry.findByPk(entryId, { transaction: t });
+      const [entry] = await sql.all<Pick<QueueEntry, 'conversationId' | 'departmentId' | 'channel' | 'language' | 'state'>>(
+        'SELECT conversationId, departmentId, channel, language, state FROM queue_entries WHERE id = ?',
+        [entryId],
+      );
       if (!entry || entry.state !== 'waiting') return { kind: 'gone' } as const;
       if (!(await lockFitAgent(r, t, agentId, entry))) return { kind: 'agent_unfit' } as const;
 
       const now = new Date();
-      const [moved] = await QueueEntry.update({ state: 'offered' }, { where: { id: entryId, state: 'waiting' }, transaction: t });
-      if (moved !== 1) return { kind: 'gone' } as const;
-      let offer: Offer;
+      const moved = await sql.run("UPDATE queue_entries SET state = 'offered', updatedAt = ? WHERE id = ? AND state = 'waiting'", [now, entryId]);
+      if (moved.affectedRows !== 1) return { kind: 'gone' } as const;
+      const values = {
+        queueEntryId: entryId,
+        conversationId: entry.conversationId,
+        agentId,
+        channel: entry.channel,
+        state: 'pending' as const,
+        pendingKey: entry.conversationId,
+        reason: null,
+        expiresAt: new Date(now.getTime() + settings.offerTimeoutMs),
+        answeredAt: null,
+        createdAt: now,
+        updatedAt: now,
+      };
+      let offerId: number;
       try {
-        offer = await Offer.create(
-          {
-            queueEntryId: entryId,
-            conversationId: entry.conversationId,
-            agentId,
-            channel: entry.channel,
-            state: 'pending',
-            pendingKey: entry.conversationId,
-            reason: null,
-            expiresAt: new Date(now.getTime() + settings.offerTimeoutMs),
-            answeredAt: null,
-          },
-          { transaction: t },
-        );
+        offerId = (
+          await sql.run(
+            'INSERT INTO offers (queueEntryId, conversationId, agentId, channel, state, pendingKey, reason, expiresAt, answeredAt, createdAt, updatedAt) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, NULL, ?, ?)',
+            [entryId, entry.conversationId, agentId, entry.channel, 'pending', entry.conversationId, values.expiresAt, now, now],
+          )
+        ).insertId;
       } catch (err) {
-        if (err instanceof UniqueConstraintError) throw new RoutingAbort('gone');
+        // Another pending offer of this case exists (the unique pendingKey): someone else reserved it.
+        if (isUniqueViolation(err)) throw new RoutingAbort('gone');
         throw err;
       }
-      await QueueEntry.update({ offerId: offer.id }, { where: { id: entryId }, transaction: t });
-      await Agent.update({ lastOfferAt: now }, { where: { id: agentId }, transaction: t });
+      const offer = buildFromRow(Offer, { id: offerId, ...values });
+      await sql.run('UPDATE queue_entries SET offerId = ?, updatedAt = ? WHERE id = ?', [offerId, now, entryId]);
+      await sql.run('UPDATE agents SET lastOfferAt = ?, updatedAt = ? WHERE id = ?', [now, now, agentId]);
       const [eventId] = await writeEvents(t, [
-        { conversationId: entry.conversationId, type: 'offer.created', data: { offerId: offer.id, agentId, expiresAt: offer.expiresAt.toISOString() } },
+        { conversationId: entry.conversationId, type: 'offer.created', data: { offerId, agentId, expiresAt: values.expiresAt.toISOString() } },
       ]);
       t.afterCommit(() => {
         ctx.events.emit('offer.changed', { offerId: offer.id, conversationId: entry.conversationId, agentId, eventId: eventId ?? null });
