@@ -57,7 +57,8 @@ export function letterView(letter: Letter, pages?: LetterPage[]) {
     replyChannel: letter.fields.wantsEmailReply && letter.fields.email ? 'email' : 'letter',
     receivedAt: letter.createdAt,
     releasedAt: letter.releasedAt,
-    pages: pages?.map((p) => ({ pageNo: p.pageNo, status: p.status, confidence: Math.round(p.confidence), text: p.text, error: p.error })),
+    // rotation: how far the page was turned to read upright (its image is served turned the same way).
+    pages: pages?.map((p) => ({ pageNo: p.pageNo, status: p.status, confidence: Math.round(p.confidence), rotation: p.rotation, text: p.text, error: p.error })),
   });
 }
 

@@ -390,6 +390,26 @@ describe.each(DIALECTS)('scanned letters on %s', (dialect) => {
       expect((await Conversation.findByPk(read.conversationId!, { rejectOnEmpty: true })).status).toBe('filed_away');
     });
 
+    it('filing away and releasing the same letter at once: one wins, the other is told, and the letter is in one state', async () => {
+      for (let round = 0; round < 3; round++) {
+        const read = await anonymousInReview(`cursă-${round}`);
+        const [filed, released] = await Promise.all([
+          api('post', `/letters/${read.id}/file-away`).send({ reason: 'anonimă' }),
+          api('post', `/letters/${read.id}/release`).send({ senderName: 'Ana Pop', postalAddress: 'Arad, Str. Mică nr. 1' }),
+        ]);
+        expect([filed.status, released.status].sort()).toEqual([200, 409]);
+        const letter = await Letter.findByPk(read.id, { rejectOnEmpty: true });
+        const c = await Conversation.findByPk(read.conversationId!, { rejectOnEmpty: true });
+        if (filed.status === 200) {
+          expect([letter.status, c.status, c.citizenId]).toEqual(['filed_away', 'filed_away', null]);
+        } else {
+          expect(letter.status).toBe('released');
+          expect(c.status).not.toBe('filed_away');
+          expect(c.citizenId).not.toBeNull();
+        }
+      }
+    });
+
     it('files it away with a reason: the case is filed_away with a timeline event, out of the review queue, never routed', async () => {
       const read = await anonymousInReview('anonimă-clasată');
       const res = await api('post', `/letters/${read.id}/file-away`).send({ reason: 'Petiție anonimă, fără date de identificare (OG 27/2002 art. 7).' });
