@@ -235,6 +235,8 @@ describe.each(DIALECTS)('letter OCR job on %s', (dialect) => {
     expect(image.status).toBe(200);
     const meta = await sharp(image.body as Buffer).metadata();
     expect(meta.width!).toBeGreaterThan(meta.height!);
+    const view = await request(app).get(`/api/v1/letters/${id}`).set('Cookie', cookie);
+    expect(view.body.pages.map((p: { rotation: number }) => p.rotation)).toEqual([0, 180, 270]);
     for (const url of [`/api/v1/letters/${id}`, `/api/v1/conversations/${c.id}`]) {
       const body = JSON.stringify((await request(app).get(url).set('Cookie', cookie)).body);
       expect(body).not.toMatch(CNP_SHAPE);
