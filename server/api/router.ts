@@ -3,6 +3,7 @@ import { authRouter } from '../auth/authRoutes';
 import { loadSession, requireAgent, requireRole } from '../auth/sessions';
 import type { AppContext } from '../context';
 import { emailAdminRouter } from '../email/adminRoutes';
+import { emailOutboxRouter } from '../email/outboxRoutes';
 import { citizensRouter } from './citizens';
 import { contactsRouter } from './contacts';
 import { calendarRouter, legalRouter } from './calendar';
@@ -42,6 +43,7 @@ export function apiRouter(ctx: AppContext): Router {
   router.use('/sms', requireAgent, smsApiRouter());
   router.use('/phone', phoneApiRouter(ctx, { requireAgent, requireAdmin: requireRole('admin'), agentId: (req) => req.agent!.id }));
   router.use('/admin', emailAdminRouter(ctx));
+  router.use('/admin', emailOutboxRouter(ctx));
   router.use('/letters', lettersRouter(ctx));
   return router;
 }

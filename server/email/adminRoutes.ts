@@ -11,6 +11,7 @@ import { registerHealthCheck } from '../http/healthz';
 import { EmailIntake, retryFromQuarantine } from './intake';
 import { MailboxLease } from './mailboxLease';
 import { loadMailboxes, ownMessageIdDomains, storedMailboxPassword } from './mailboxes';
+import { OUTBOX_FILE, readOutboxFile } from './outboxRoutes';
 import { ParsePool } from './parsePool';
 
 const ListQuery = z.object({
@@ -56,6 +57,22 @@ function presentMailbox(m: Mailbox) {
 }
 
 const PasswordBody = z.object({ password: z.string().min(1).max(500) });
+
+/** An edit of a mailbox: any field but the password (PUT /mailboxes/:id/password); `active` brings one back. */
+const MailboxPatch = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    host: z.string().trim().min(1).max(255),
+    port: z.number().int().min(1).max(65535),
+    secure: z.boolean(),
+    tlsInsecure: z.boolean(),
+    username: z.string().trim().min(1).max(320),
+    folder: z.string().trim().min(1).max(255),
+    processedFolder: z.string().trim().min(1).max(255).nullable(),
+    active: z.boolean(),
+  })
+  .partial()
+  .strict();
 
 /**
  * The email channel's administration under /api/v1/admin (supervisors and administrators): the quarantine
@@ -108,7 +125,10 @@ export function emailAdminRouter(ctx: AppContext): Router {
 
   router.get('/mail-quarantine/:id/raw', staff, async (req, res) => {
     const row = await byId(String(req.params.id));
-    res.type('message/rfc822').set('Content-Disposition', `attachment; filename="quarantine-${row.id}.eml"`).send(await ctx.blobs.get(row.rawSha256));
+    // Content-addressed and never deleted; a missing blob means the data directory lost it.
+    const raw = await ctx.blobs.get(row.rawSha256).catch(() => null);
+    if (!raw) throw notFound(`The stored raw message (sha256 ${row.rawSha256})`);
+    res.type('message/rfc822').set('Content-Disposition', `attachment; filename="quarantine-${row.id}.eml"`).set('X-Content-Type-Options', 'nosniff').send(raw);
   });
 
   router.post('/mail-quarantine/:id/retry', staff, async (req, res) => {
@@ -121,25 +141,25 @@ export function emailAdminRouter(ctx: AppContext): Router {
   const outbox = emailOutboxDir(path.join(ctx.config.DATA_DIR, 'outbox'));
 
   router.get('/mail-outbox', staff, async (_req, res) => {
-    const files = (await fs.readdir(outbox).catch(() => [] as string[])).filter((f) => /^\d+\.eml$/.test(f));
-    const items = await Promise.all(
-      files.map(async (file) => {
-        const stat = await fs.stat(path.join(outbox, file));
+    const names = (await fs.readdir(outbox).catch(() => [] as string[])).filter((f) => OUTBOX_FILE.test(f));
+    const found = await Promise.all(
+      names.map(async (file) => {
+        // Regular files only: a link planted in the outbox is neither listed nor followed.
+        const stat = await fs.lstat(path.join(outbox, file)).catch(() => null);
+        if (!stat?.isFile()) return null;
         const head = (await readHead(path.join(outbox, file))).replace(/\r?\n[ \t]+/g, ' ');
         const header = (name: string) => new RegExp(`^${name}:\\s*(.*)$`, 'im').exec(head)?.[1] ?? null;
         return { file, messageId: Number(file.replace('.eml', '')), size: stat.size, writtenAt: stat.mtime, to: header('To'), subject: header('Subject'), externalId: header('Message-ID') };
       }),
     );
+    const items = found.filter((i) => i !== null);
     items.sort((a, b) => b.messageId - a.messageId);
     res.json({ dir: outbox, items });
   });
 
   router.get('/mail-outbox/:file', staff, async (req, res) => {
-    const file = String(req.params.file);
-    if (!/^\d+\.eml$/.test(file)) throw notFound('The outbox file');
-    const data = await fs.readFile(path.join(outbox, file)).catch(() => null);
-    if (!data) throw notFound('The outbox file');
-    res.type('message/rfc822').send(data);
+    const { data, file } = await readOutboxFile(outbox, String(req.params.file));
+    res.type('message/rfc822').set('Content-Disposition', `attachment; filename="outbox-${file}"`).set('X-Content-Type-Options', 'nosniff').send(data);
   });
 
   const admin = requireRole('admin');
@@ -161,6 +181,18 @@ export function emailAdminRouter(ctx: AppContext): Router {
     const m = await Mailbox.findByPk(Number(req.params.id));
     if (!m) throw notFound('The mailbox');
     m.password = storedMailboxPassword(body.password, ctx.config);
+    await m.save();
+    res.json(presentMailbox(m));
+  });
+
+  // Watchers pick the change up with the table's next reload. A new user, host, port or folder is another
+  // mailbox to the intake (a new cursor): it reads that folder from the start and dedupe drops what it has.
+  router.patch('/mailboxes/:id', admin, async (req, res) => {
+    if (req.body && typeof req.body === 'object' && 'password' in req.body) throw validationError('password', 'change the password with PUT /mailboxes/:id/password');
+    const body = parse(MailboxPatch, req.body);
+    const m = await Mailbox.findByPk(Number(req.params.id));
+    if (!m) throw notFound('The mailbox');
+    m.set(body);
     await m.save();
     res.json(presentMailbox(m));
   });
