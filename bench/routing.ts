@@ -72,7 +72,7 @@ const contactFor = (run: string, i: number) => ({
   text: 'Becul de pe stâlpul din fața blocului nu mai funcționează de o săptămână.',
 });
 
-interface Measure { latencies: number[]; errors: number; missing: number; sent: number }
+interface Measure { latencies: number[]; errors: number; missing: number; sent: number; cpuMsPerContact: number }
 
 /**
  * Fires `rate` contacts per second for SECONDS (open loop: the schedule does not wait for answers) and matches
@@ -81,6 +81,8 @@ interface Measure { latencies: number[]; errors: number; missing: number; sent: 
 async function drive(rate: number, send: (i: number) => Promise<number | null>, arrivals: Map<number, number>): Promise<Measure> {
   const total = Math.round(rate * SECONDS);
   const sentAt = new Map<number, number>();
+  // CPU of this process (server, load generator and the agents' sockets alike) per contact sent.
+  const cpu0 = process.cpuUsage();
   let errors = 0;
   const started = performance.now();
   const inflight: Promise<void>[] = [];
@@ -109,7 +111,8 @@ async function drive(rate: number, send: (i: number) => Promise<number | null>, 
     if (at === undefined) missing++;
     else latencies.push(at - t0);
   }
-  return { latencies, errors, missing, sent: total };
+  const cpu = process.cpuUsage(cpu0);
+  return { latencies, errors, missing, sent: total, cpuMsPerContact: (cpu.user + cpu.system) / 1000 / total };
 }
 
 async function connectAll(url: string, opts: (i: number) => { query?: Record<string, string>; cookie?: string }, onOffer: (p: OfferCreatedPayload) => void): Promise<Socket[]> {
@@ -275,7 +278,7 @@ async function main(): Promise<void> {
     const f = await drive(rate, full.send, full.arrivals);
     await full.close();
     for (const [label, m] of [['thinnest (raw mysql2 + 1 emit)', t], ['Ghișeu (API → ingest → routing → socket)', f]] as const) {
-      rows.push({ path: label, rate, sent: m.sent, errors: m.errors, missing: m.missing, p50: quantile(m.latencies, 0.5), p95: quantile(m.latencies, 0.95), p99: quantile(m.latencies, 0.99) });
+      rows.push({ path: label, rate, sent: m.sent, errors: m.errors, missing: m.missing, p50: quantile(m.latencies, 0.5), p95: quantile(m.latencies, 0.95), p99: quantile(m.latencies, 0.99), 'cpu ms/contact': m.cpuMsPerContact });
     }
     ratios.push(`${rate}/s: p50 ×${(quantile(f.latencies, 0.5) / quantile(t.latencies, 0.5)).toFixed(2)}, p99 ×${(quantile(f.latencies, 0.99) / quantile(t.latencies, 0.99)).toFixed(2)}`);
   }

@@ -31,7 +31,8 @@ export function sequelizeOptions(url: string, opts: { poolMax?: number } = {}): 
     password: decodeURIComponent(u.password),
     database: decodeURIComponent(u.pathname.slice(1)),
     timezone: '+00:00',
-    dialectOptions: { charset: 'utf8mb4', supportBigNumbers: true, dateStrings: false },
+    // `?socket=/run/mysqld/mysqld.sock`: a server on the same machine over its Unix socket instead of TCP.
+    dialectOptions: { charset: 'utf8mb4', supportBigNumbers: true, dateStrings: false, ...(u.searchParams.get('socket') ? { socketPath: u.searchParams.get('socket') } : {}) },
     pool: { max: opts.poolMax ?? 10, min: 0, acquire: 30_000, idle: 10_000 },
   };
 }

@@ -1,6 +1,7 @@
 import type { Transaction } from 'sequelize';
 import type { ChannelKind, Language } from '../../channels/contract';
 import { Department } from '../../db/models';
+import { rawSql } from '../../db/rawSql';
 import type { Agent } from '../../db/models';
 import { capacityFor, lockAgent, lockedLoad, rankCandidates, speaks } from './load';
 import type { RoutingRuntime } from './runtime';
@@ -21,18 +22,17 @@ export interface WorkItem {
  * only the latter), with room on its channel counted by a locking read. Returns the locked agent, or null when
  * unfit. The one eligibility check of pushed work: cases (offerToAgent) and live calls (offerCallTo…) alike.
  */
-export async function lockFitAgent(r: RoutingRuntime, t: Transaction, agentId: number, work: WorkItem): Promise<Agent | null> {
-  const agent = await lockAgent(t, agentId);
+export async function lockFitAgent(r: RoutingRuntime, t: Transaction, agentId: number, work: WorkItem): Promise<Agent | null>;
+export async function lockFitAgent(r: RoutingRuntime, t: Transaction, agentId: number, work: WorkItem, opts: { skipLocked: true }): Promise<Agent | null | 'busy'>;
+export async function lockFitAgent(r: RoutingRuntime, t: Transaction, agentId: number, work: WorkItem, opts: { skipLocked?: boolean } = {}): Promise<Agent | null | 'busy'> {
+  const agent = opts.skipLocked ? await lockAgent(t, agentId, { skipLocked: true }) : await lockAgent(t, agentId);
+  if (agent === 'busy') return 'busy';
   if (!agent || !agent.active || agent.presence !== 'available' || agent.disconnected) return null;
   if (!speaks(agent.languages, work.language)) return null;
   if (!agent.allDepartments) {
     if (work.departmentId === null) return null;
-    const member = await r.ctx.db.sequelize.query(`SELECT 1 AS x FROM agent_departments WHERE agentId = :agentId AND departmentId = :departmentId`, {
-      replacements: { agentId, departmentId: work.departmentId },
-      transaction: t,
-      plain: true,
-    });
-    if (!member) return null;
+    const member = await rawSql(t).all('SELECT 1 AS x FROM agent_departments WHERE agentId = ? AND departmentId = ?', [agentId, work.departmentId]);
+    if (!member.length) return null;
   }
   const load = await lockedLoad(r.ctx.db, t, agentId, work.channel, { exceptConversationId: work.exceptConversationId });
   if (load >= capacityFor(agent.capacity, work.channel)) return null;

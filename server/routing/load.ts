@@ -73,14 +73,23 @@ function liveCallsBeyond(counted: Set<number>, calls: { conversationId: number }
   return calls.filter((c) => Number(c.conversationId) !== except && !counted.has(Number(c.conversationId))).length;
 }
 
-/** Locks an agent's row (FOR UPDATE on MariaDB; SQLite's IMMEDIATE transaction already excludes other writers). */
-export async function lockAgent(t: Transaction, agentId: number): Promise<(Agent & { disconnected: boolean }) | null> {
+/**
+ * Locks an agent's row (FOR UPDATE on MariaDB; SQLite's IMMEDIATE transaction already excludes other writers).
+ * With `skipLocked`, a row another transaction holds is not waited for: the answer is 'busy' (MariaDB ≥ 10.6,
+ * MySQL 8), so concurrent offers spread over the agents instead of queueing behind the same one.
+ */
+export async function lockAgent(t: Transaction, agentId: number): Promise<(Agent & { disconnected: boolean }) | null>;
+export async function lockAgent(t: Transaction, agentId: number, opts: { skipLocked: true }): Promise<(Agent & { disconnected: boolean }) | null | 'busy'>;
+export async function lockAgent(t: Transaction, agentId: number, opts: { skipLocked?: boolean } = {}): Promise<(Agent & { disconnected: boolean }) | null | 'busy'> {
   const sql = rawSql(t);
-  const [row] = await sql.all<Record<string, unknown>>(
-    `SELECT *, CASE WHEN disconnectedAt IS NULL THEN 0 ELSE 1 END AS disconnected FROM agents WHERE id = ?${sql.forUpdate}`,
-    [agentId],
-  );
-  if (!row) return null;
+  const lock = opts.skipLocked && sql.forUpdate ? `${sql.forUpdate} SKIP LOCKED` : sql.forUpdate;
+  const [row] = await sql.all<Record<string, unknown>>(`SELECT *, CASE WHEN disconnectedAt IS NULL THEN 0 ELSE 1 END AS disconnected FROM agents WHERE id = ?${lock}`, [agentId]);
+  if (!row) {
+    if (lock === sql.forUpdate) return null;
+    // Skipped or missing: a plain read tells which.
+    const [exists] = await sql.all<{ id: number }>('SELECT id FROM agents WHERE id = ?', [agentId]);
+    return exists ? 'busy' : null;
+  }
   const { disconnected, ...values } = row;
   return Object.assign(buildFromRow(Agent, values), { disconnected: Number(disconnected) === 1 });
 }

@@ -24,7 +24,9 @@ export type OfferOutcome =
   /** The entry is no longer waiting (offered or taken elsewhere, closed): stop routing it. */
   | { kind: 'gone' }
   /** This agent cannot take it now (presence, capacity, queue, language changed since the candidate list). */
-  | { kind: 'agent_unfit' };
+  | { kind: 'agent_unfit' }
+  /** Another transaction holds this agent's row right now (asked not to wait for it). */
+  | { kind: 'agent_busy' };
 
 /**
  * Reserves a waiting case for one agent: in one transaction, the conversation and the agent are locked (in that
@@ -34,7 +36,7 @@ export type OfferOutcome =
  * second pending offer for the case cannot exist). The timeline row `offer.created` is written in the same
  * transaction; `offer.changed` is published after commit.
  */
-export async function offerToAgent(r: RoutingRuntime, entryId: number, agentId: number, conversationId?: number): Promise<OfferOutcome> {
+export async function offerToAgent(r: RoutingRuntime, entryId: number, agentId: number, conversationId?: number, opts: { skipLocked?: boolean } = {}): Promise<OfferOutcome> {
   const { ctx, settings } = r;
   // Read outside the transaction: on MariaDB the first plain read fixes the snapshot, and it must come after the locks.
   const head = conversationId !== undefined ? { conversationId } : await QueueEntry.findByPk(entryId, { attributes: ['conversationId'] });
@@ -54,7 +56,9 @@ export async function offerToAgent(r: RoutingRuntime, entryId: number, agentId: 
         [entryId],
       );
       if (!entry || entry.state !== 'waiting') return { kind: 'gone' } as const;
-      if (!(await lockFitAgent(r, t, agentId, entry))) return { kind: 'agent_unfit' } as const;
+      const fit = opts.skipLocked ? await lockFitAgent(r, t, agentId, entry, { skipLocked: true }) : await lockFitAgent(r, t, agentId, entry);
+      if (fit === 'busy') return { kind: 'agent_busy' } as const;
+      if (!fit) return { kind: 'agent_unfit' } as const;
 
       const now = new Date();
       const moved = await sql.run("UPDATE queue_entries SET state = 'offered', updatedAt = ? WHERE id = ? AND state = 'waiting'", [now, entryId]);
@@ -113,12 +117,18 @@ export async function routeEntry(r: RoutingRuntime, entryId: number, queued?: Qu
   const entry = queued ?? (await QueueEntry.findByPk(entryId));
   if (!entry || entry.state !== 'waiting') return null;
   const candidates = await rankCandidates(r, entry, { fresh: Boolean(queued) });
+  // Concurrent routings rank the same agent first; an agent whose row another offer holds is passed over for
+  // the next, and waited for only when every candidate tried was busy.
+  let firstBusy: number | null = null;
   for (const c of candidates.slice(0, 10)) {
-    const outcome = await offerToAgent(r, entryId, c.agentId, entry.conversationId);
+    const outcome = await offerToAgent(r, entryId, c.agentId, entry.conversationId, { skipLocked: true });
     if (outcome.kind === 'offered') return outcome.offer;
     if (outcome.kind === 'gone') return null;
+    if (outcome.kind === 'agent_busy') firstBusy ??= c.agentId;
   }
-  return null;
+  if (firstBusy === null) return null;
+  const outcome = await offerToAgent(r, entryId, firstBusy, entry.conversationId);
+  return outcome.kind === 'offered' ? outcome.offer : null;
 }
 
 /**
