@@ -1,6 +1,7 @@
 import { promises as fs } from 'node:fs';
 import path from 'node:path';
 import express, { type Router } from 'express';
+import { simpleParser } from 'mailparser';
 import { z } from 'zod';
 import { emailOutboxDir } from '../../channels/email/sendEmail';
 import { MailCursor, MailIntake, Mailbox } from '../../db/models';
@@ -11,7 +12,7 @@ import { registerHealthCheck } from '../http/healthz';
 import { EmailIntake, retryFromQuarantine } from './intake';
 import { MailboxLease } from './mailboxLease';
 import { loadMailboxes, ownMessageIdDomains, storedMailboxPassword } from './mailboxes';
-import { OUTBOX_FILE, readOutboxFile } from './outboxRoutes';
+import { addressText, OUTBOX_FILE, readOutboxFile } from './outboxRoutes';
 import { ParsePool } from './parsePool';
 
 const ListQuery = z.object({
@@ -147,9 +148,9 @@ export function emailAdminRouter(ctx: AppContext): Router {
         // Regular files only: a link planted in the outbox is neither listed nor followed.
         const stat = await fs.lstat(path.join(outbox, file)).catch(() => null);
         if (!stat?.isFile()) return null;
-        const head = (await readHead(path.join(outbox, file))).replace(/\r?\n[ \t]+/g, ' ');
-        const header = (name: string) => new RegExp(`^${name}:\\s*(.*)$`, 'im').exec(head)?.[1] ?? null;
-        return { file, messageId: Number(file.replace('.eml', '')), size: stat.size, writtenAt: stat.mtime, to: header('To'), subject: header('Subject'), externalId: header('Message-ID') };
+        // The header block only, decoded (RFC 2047 encoded words: Romanian subjects and names).
+        const head = await simpleParser(`${await readHead(path.join(outbox, file))}\r\n\r\n`, { skipTextToHtml: true, skipHtmlToText: true });
+        return { file, messageId: Number(file.replace('.eml', '')), size: stat.size, writtenAt: stat.mtime, to: addressText(head.to), subject: head.subject ?? null, externalId: head.messageId ?? null };
       }),
     );
     const items = found.filter((i) => i !== null);

@@ -43,7 +43,9 @@ export async function readOutboxFile(dir: string, name: string, maxBytes = Numbe
   }
 }
 
-const addressText = (a: AddressObject | AddressObject[] | undefined) => (a ? (Array.isArray(a) ? a : [a]).map((x) => x.text).join(', ') : null);
+/** Addresses as written for a reader: `Name <address>`, decoded, without the quotes mailparser adds. */
+export const addressText = (a: AddressObject | AddressObject[] | undefined): string | null =>
+  a ? (Array.isArray(a) ? a : [a]).flatMap((x) => x.value).map((v) => (v.name ? `${v.name} <${v.address ?? ''}>` : (v.address ?? ''))).join(', ') || null : null;
 
 /**
  * Reading the `.eml` outbox (written when SMTP_URL is unset) under /api/v1/admin, for supervisors and
