@@ -19,6 +19,7 @@ import { ReportsView } from './reports/ReportsView';
 import { SlaAdminView } from './admin/sla/SlaAdminView';
 import { SupervisorNav } from './wallboard/SupervisorNav';
 import { CannedResponsesView } from './admin/CannedResponsesView';
+import { EmailAdminView } from './admin/email/EmailAdminView';
 
 const PRESENCES: PresenceState[] = ['available', 'busy', 'away', 'after_call_work', 'offline'];
 
@@ -230,6 +231,7 @@ function Shell({ agent, onSignOut }: { agent: SessionAgent; onSignOut(): void })
           {route.name === 'reports' && <ReportsView />}
           {route.name === 'admin-sla' && <SlaAdminView role={agent.role} />}
           {route.name === 'admin-canned' && <CannedResponsesView role={agent.role} />}
+          {route.name === 'admin-email' && <EmailAdminView role={agent.role} />}
           {route.name === 'letters' && <LettersView />}
         </main>
       </div>

@@ -10,6 +10,7 @@ export type Route =
   | { name: 'reports' }
   | { name: 'admin-sla' }
   | { name: 'admin-canned' }
+  | { name: 'admin-email' }
   | { name: 'letters' };
 
 export function parseRoute(hash: string): Route {
@@ -21,6 +22,7 @@ export function parseRoute(hash: string): Route {
   if (parts[0] === 'reports') return { name: 'reports' };
   if (parts[0] === 'admin' && parts[1] === 'sla') return { name: 'admin-sla' };
   if (parts[0] === 'admin' && parts[1] === 'canned') return { name: 'admin-canned' };
+  if (parts[0] === 'admin' && parts[1] === 'email') return { name: 'admin-email' };
   if (parts[0] === 'letters') return { name: 'letters' };
   if (parts[0] === 'search') return { name: 'search', q: new URLSearchParams(query ?? '').get('q') ?? '' };
   return { name: 'mine' };
@@ -44,6 +46,8 @@ export function href(route: Route): string {
       return '#/admin/sla';
     case 'admin-canned':
       return '#/admin/canned';
+    case 'admin-email':
+      return '#/admin/email';
     case 'letters':
       return '#/letters';
   }
