@@ -22,7 +22,6 @@ const mailboxKey = (m: Pick<MailboxRow, 'username' | 'host' | 'port' | 'folder'>
 /** The email channel's screen: mailboxes and their live state, the quarantine, the `.eml` outbox. */
 export function EmailAdminView({ role }: { role: Role }) {
   const t = useEmailText();
-  const headingRef = useRef<HTMLHeadingElement>(null);
   if (role === 'agent') {
     return (
       <section aria-labelledby="em-title">
@@ -35,7 +34,7 @@ export function EmailAdminView({ role }: { role: Role }) {
   }
   return (
     <section aria-labelledby="em-title" className="email-admin">
-      <h1 id="em-title" ref={headingRef} tabIndex={-1}>
+      <h1 id="em-title" tabIndex={-1}>
         {t('em.title')}
       </h1>
       {role !== 'admin' && <p className="muted">{t('em.readOnly')}</p>}
