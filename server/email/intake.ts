@@ -93,7 +93,7 @@ export class EmailIntake {
     const earlierFailures = new Set(
       (await MailIntake.findAll({ where: { mailboxKey, uidValidity, uid: { [Op.in]: messages.map((m) => m.uid) }, status: { [Op.ne]: 'ingested' } }, attributes: ['uid'] })).map((r) => r.uid),
     );
-    for (const i of order) {
+    const ingestOne = async (i: number): Promise<void> => {
       const m = messages[i]!;
       const r = parsed[i]!;
       try {
@@ -119,7 +119,16 @@ export class EmailIntake {
         const quarantined = await this.recordFailure(mailboxKey, uidValidity, m, blobs[i]!.sha256, r.ok ? r.p : null, reason);
         (quarantined ? outcome.quarantined : outcome.failing).push(m.uid);
       }
-    }
+    };
+    // Messages of different threads do not depend on each other: each thread's messages run in order (originals
+    // before replies), several threads at once, so one commit's latency does not bound the whole backlog.
+    const chains = groupByThread(order, messages.map((_, i) => (parsed[i]!.ok ? threadKeys((parsed[i] as { p: ParsedEmail }).p) : [])));
+    let next = 0;
+    await Promise.all(
+      Array.from({ length: Math.min(THREADS_AT_ONCE, chains.length) }, async () => {
+        while (next < chains.length) for (const i of chains[next++]!) await ingestOne(i);
+      }),
+    );
     if (refRows.length) await EmailThreadRef.bulkCreate(refRows, { ignoreDuplicates: true });
     this.stats.writeMs += Date.now() - t;
     return outcome;
@@ -230,4 +239,35 @@ export async function retryFromQuarantine(ctx: AppContext, intake: EmailIntake, 
   const flagged = await applyPendingFlagsNow(spec);
   if (flagged) await row.reload();
   return { ...result, flagged: flagged && !row.flagPending };
+}
+
+/** Threads of one batch ingested at once (each thread's messages in order). */
+const THREADS_AT_ONCE = 8;
+
+/** The Message-IDs that tie a parsed message to others: its own, In-Reply-To and References. */
+function threadKeys(p: ParsedEmail): string[] {
+  return [p.contact.externalId, ...(p.contact.inReplyTo ?? []), ...p.references];
+}
+
+/**
+ * Splits `order` into chains of messages that share a Message-ID (directly or through others), each chain kept in
+ * `order`'s order. Messages with no ids of their own (unparseable) form chains of one.
+ */
+export function groupByThread(order: number[], keys: string[][]): number[][] {
+  const parent = order.map((_, k) => k);
+  const find = (k: number): number => (parent[k] === k ? k : (parent[k] = find(parent[k]!)));
+  const owner = new Map<string, number>();
+  order.forEach((i, k) => {
+    for (const key of keys[i] ?? []) {
+      const seen = owner.get(key);
+      if (seen === undefined) owner.set(key, k);
+      else parent[find(k)] = find(seen);
+    }
+  });
+  const chains = new Map<number, number[]>();
+  order.forEach((i, k) => {
+    const root = find(k);
+    chains.set(root, [...(chains.get(root) ?? []), i]);
+  });
+  return [...chains.values()];
 }
