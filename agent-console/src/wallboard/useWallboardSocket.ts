@@ -20,7 +20,7 @@ export function useWallboardSocket(): { connection: WallboardConnection; maxAgeM
   const [maxAgeMs, setMaxAgeMs] = useState(5_000);
 
   useEffect(() => {
-    const socket: WallboardClientSocket = io('/wallboard', { withCredentials: true, reconnectionDelay: 500, reconnectionDelayMax: 5_000 });
+    const socket: WallboardClientSocket = io('/wallboard', { withCredentials: true, autoConnect: false, reconnectionDelay: 500, reconnectionDelayMax: 5_000 });
     const put = (board: WallboardBoardView) => {
       // Boards computed by different processes may arrive out of order: keep the newest.
       qc.setQueryData<WallboardBoardView>(WALLBOARD_KEY, (old) => (old && old.at > board.at ? old : board));
@@ -39,7 +39,21 @@ export function useWallboardSocket(): { connection: WallboardConnection; maxAgeM
     });
     socket.on('disconnect', () => setConnection('offline'));
     socket.on('connect_error', () => setConnection('offline'));
+    // The browser knows before socket.io's heartbeat (tens of seconds) does: say so at once, come back when online.
+    const offline = () => {
+      setConnection('offline');
+      socket.disconnect();
+    };
+    const online = () => {
+      if (!socket.connected) socket.connect();
+    };
+    window.addEventListener('offline', offline);
+    window.addEventListener('online', online);
+    if (navigator.onLine) socket.connect();
+    else setConnection('offline');
     return () => {
+      window.removeEventListener('offline', offline);
+      window.removeEventListener('online', online);
       socket.removeAllListeners();
       socket.disconnect();
     };
