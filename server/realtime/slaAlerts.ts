@@ -16,7 +16,11 @@ const RECENT_ROWS = 8;
  * view shows the state after commit (the assignee may have changed with the breach).
  */
 export function startSlaAlerts(ctx: AppContext, agents: AgentsNamespace, wallboard: WallboardNamespace): () => void {
-  return ctx.events.on('sla.alert', async (p) => {
+  // Handlers of the bus run concurrently: a case's warning and breach raised by one recompute would otherwise race
+  // through their reads and could reach the console breach first, warning last (the console keeps the last one of a
+  // clock). Deliveries of one case are chained, so they leave in the order they were raised.
+  const chains = new Map<number, Promise<void>>();
+  const deliver = async (p: DomainEvents['sla.alert']): Promise<void> => {
     try {
       const found = await loadSlaAlert(p);
       if (!found) return;
@@ -29,6 +33,14 @@ export function startSlaAlerts(ctx: AppContext, agents: AgentsNamespace, wallboa
     } catch (err) {
       log.error({ err, conversationId: p.conversationId }, 'sla alert not delivered');
     }
+  };
+  return ctx.events.on('sla.alert', (p) => {
+    const next = (chains.get(p.conversationId) ?? Promise.resolve()).then(() => deliver(p));
+    chains.set(p.conversationId, next);
+    void next.then(() => {
+      if (chains.get(p.conversationId) === next) chains.delete(p.conversationId);
+    });
+    return next;
   });
 }
 
