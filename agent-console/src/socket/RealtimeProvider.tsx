@@ -16,6 +16,7 @@ import type {
   SyncResult,
   ViewerView,
 } from '../../../server/realtime/contract';
+import { followBrowserConnection } from './followBrowserConnection';
 
 /** `live` only after a (re)connect has caught up through `sync.since`; everything else shows the banner. */
 export type ConnectionState = 'connecting' | 'syncing' | 'live' | 'offline';
@@ -192,23 +193,10 @@ export function RealtimeProvider({ children, agentId }: { children: ReactNode; a
       void qc.invalidateQueries();
     });
 
-    // The browser knows before socket.io's heartbeat does: drop at once and say so; come back when online.
-    const offline = () => {
-      setState('offline');
-      socket.disconnect();
-    };
-    const online = () => {
-      if (!socket.connected) socket.connect();
-    };
-    window.addEventListener('offline', offline);
-    window.addEventListener('online', online);
-    if (navigator.onLine) socket.connect();
-    else setState('offline');
+    const stopFollowing = followBrowserConnection(socket, () => setState('offline'));
     return () => {
-      window.removeEventListener('offline', offline);
-      window.removeEventListener('online', online);
       socket.removeAllListeners();
-      socket.disconnect();
+      stopFollowing();
       socketRef.current = null;
     };
   }, [qc, seen, agentId]);

@@ -2,6 +2,7 @@ import { useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
 import { io } from 'socket.io-client';
 import type { Ack, WallboardBoardView, WallboardClientSocket } from '../../../server/realtime/contract';
+import { followBrowserConnection } from '../socket/followBrowserConnection';
 
 /** `live` while the /wallboard socket is connected and has delivered a board since it (re)connected. */
 export type WallboardConnection = 'connecting' | 'live' | 'offline';
@@ -39,23 +40,10 @@ export function useWallboardSocket(): { connection: WallboardConnection; maxAgeM
     });
     socket.on('disconnect', () => setConnection('offline'));
     socket.on('connect_error', () => setConnection('offline'));
-    // The browser knows before socket.io's heartbeat (tens of seconds) does: say so at once, come back when online.
-    const offline = () => {
-      setConnection('offline');
-      socket.disconnect();
-    };
-    const online = () => {
-      if (!socket.connected) socket.connect();
-    };
-    window.addEventListener('offline', offline);
-    window.addEventListener('online', online);
-    if (navigator.onLine) socket.connect();
-    else setConnection('offline');
+    const stopFollowing = followBrowserConnection(socket, () => setConnection('offline'));
     return () => {
-      window.removeEventListener('offline', offline);
-      window.removeEventListener('online', online);
       socket.removeAllListeners();
-      socket.disconnect();
+      stopFollowing();
     };
   }, [qc]);
 
