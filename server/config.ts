@@ -80,6 +80,8 @@ export const ConfigSchema = z.object({
   MAP_CENTER: z.string().trim().regex(/^-?\d{1,2}(\.\d+)?,-?\d{1,3}(\.\d+)?,\d{1,2}$/, 'expected "lat,lng,zoom" like 46.1866,21.3123,13').default('46.1866,21.3123,13'),
   /** Seconds an agent has to accept or decline a pushed offer before it goes to the next agent. */
   ROUTING_OFFER_TIMEOUT_SECONDS: z.coerce.number().int().min(5, 'expected at least 5 seconds').max(600).default(30),
+  /** Contacts one integration key may post to /api/v1/contacts per minute; more get 429 with Retry-After. */
+  API_CONTACTS_PER_MINUTE: z.coerce.number().int().min(1, 'expected at least 1 a minute').max(1_000_000).default(1200),
   /** Who gets a waiting case first among eligible agents: the longest idle (default) or the least occupied. */
   ROUTING_STRATEGY: z.enum(['longest_idle', 'least_occupied']).default('longest_idle'),
   /** Twilio's REST base URL; tests and the simulator point it at a local fake. */

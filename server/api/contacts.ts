@@ -30,7 +30,7 @@ export function contactsRouter(ctx: AppContext): Router {
   router.use(
     rateLimit({
       windowMs: 60_000,
-      limit: 1200,
+      limit: ctx.config.API_CONTACTS_PER_MINUTE,
       standardHeaders: 'draft-7',
       legacyHeaders: false,
       // Per key for integrations; per address (IPv6 grouped by /56) for unauthenticated callers.

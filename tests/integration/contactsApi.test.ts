@@ -107,3 +107,25 @@ describe.each(DIALECTS)('POST /api/v1/contacts on %s', (dialect) => {
     expect(att[0]).toMatchObject({ contentType: 'application/pdf', size: pdf.length });
   });
 });
+
+describe('POST /api/v1/contacts rate limit per integration key', () => {
+  test('beyond API_CONTACTS_PER_MINUTE a key gets 429 with Retry-After and nothing is written; another key is not held back', async () => {
+    const t = await createTestContext('sqlite', { API_CONTACTS_PER_MINUTE: '3' });
+    try {
+      const app = createApp(t.ctx);
+      const a = (await createApiKey('a')).key;
+      const b = (await createApiKey('b')).key;
+      const post = (key: string, i: number) =>
+        request(app).post('/api/v1/contacts').set('Authorization', `Bearer ${key}`).send({ externalId: `rl-${key.slice(-6)}-${i}`, from: { email: `rl${i}@exemplu.ro` }, text: 'Sesizare' });
+      for (let i = 0; i < 3; i++) expect((await post(a, i)).status).toBe(201);
+      const before = await Message.count();
+      const refused = await post(a, 3);
+      expect(refused.status).toBe(429);
+      expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
+      expect(await Message.count()).toBe(before);
+      expect((await post(b, 0)).status).toBe(201);
+    } finally {
+      await t.cleanup();
+    }
+  });
+});
