@@ -17,6 +17,7 @@ import type {
   ViewerView,
 } from '../../../server/realtime/contract';
 import { followBrowserConnection } from './followBrowserConnection';
+import { withSlaAlert } from './slaAlertList';
 
 /** `live` only after a (re)connect has caught up through `sync.since`; everything else shows the banner. */
 export type ConnectionState = 'connecting' | 'syncing' | 'live' | 'offline';
@@ -48,7 +49,6 @@ interface Realtime {
 const Ctx = createContext<Realtime | null>(null);
 const LAST_ID_KEY = 'ghiseu.lastEventId';
 /** At most this many SLA alerts stay on screen (the oldest go first). */
-const MAX_SLA_ALERTS = 5;
 
 /** An error from an Ack, with its stable code. */
 export class AckError extends Error {
@@ -181,9 +181,7 @@ export function RealtimeProvider({ children, agentId }: { children: ReactNode; a
     });
     socket.on('sla.alert', (p) => {
       seen(p.eventId);
-      const same = (a: SlaAlertView) => a.conversationId === p.alert.conversationId && a.kind === p.alert.kind;
-      // A breach replaces the warning of the same clock.
-      setSlaAlerts((list) => [...list.filter((a) => !same(a)), p.alert].slice(-MAX_SLA_ALERTS));
+      setSlaAlerts((list) => withSlaAlert(list, p.alert));
       touchCases(qc, [p.alert.conversationId]); // the wallboard's lists follow with its next push
     });
     socket.on('viewers.changed', (p) => setViewers((v) => ({ ...v, [p.conversationId]: p.viewers })));
