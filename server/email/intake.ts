@@ -2,6 +2,7 @@ import { Op } from 'sequelize';
 import type { ParsedEmail } from '../../channels/email/parseEmail';
 import { EmailThreadRef, MailIntake, Message } from '../../db/models';
 import type { AppContext } from '../context';
+import type { StoredBlob } from '../files/blobStore';
 import { ingestContact } from '../ingest/ingestContact';
 import { logger } from '../log';
 import { recordDelivery } from '../outbound/sendOutbound';
@@ -40,6 +41,13 @@ export interface IntakeStats {
   writeMs: number;
 }
 
+/** A batch stored and parsed, ready to be written. */
+export interface PreparedBatch {
+  messages: FetchedMessage[];
+  blobs: StoredBlob[];
+  parsed: ({ ok: true; p: ParsedEmail } | { ok: false; error: string })[];
+}
+
 export interface IntakeOptions {
   /** Failures before a message is quarantined (default 3). */
   maxAttempts?: number;
@@ -65,7 +73,14 @@ export class EmailIntake {
 
   /** Processes one batch of one mailbox. Never throws for a bad message: it counts a failure instead. */
   async processBatch(mailboxKey: string, uidValidity: string, messages: FetchedMessage[]): Promise<BatchOutcome> {
-    const outcome: BatchOutcome = { settled: [], quarantined: [], failing: [] };
+    return this.writeBatch(mailboxKey, uidValidity, await this.prepareBatch(messages));
+  }
+
+  /**
+   * The first half of a batch, which writes nothing to the database: raw bytes stored content-addressed, then
+   * parsed in the worker pool. A watcher prepares the next batch while the current one is written.
+   */
+  async prepareBatch(messages: FetchedMessage[]): Promise<PreparedBatch> {
     let t = Date.now();
     // Raw first: the bytes are safe on disk before anything can fail on them.
     const blobs = await Promise.all(messages.map((m) => this.ctx.blobs.put(m.raw)));
@@ -81,8 +96,14 @@ export class EmailIntake {
       ),
     );
     this.stats.parseMs += Date.now() - t;
+    return { messages, blobs, parsed };
+  }
 
-    t = Date.now();
+  /** The second half: ingests a prepared batch in thread order and records failures. */
+  async writeBatch(mailboxKey: string, uidValidity: string, prepared: PreparedBatch): Promise<BatchOutcome> {
+    const { messages, blobs, parsed } = prepared;
+    const outcome: BatchOutcome = { settled: [], quarantined: [], failing: [] };
+    const t = Date.now();
     // Originals before replies when the backlog arrived shuffled (Date header, then UID).
     const order = messages.map((_, i) => i).sort((a, b) => {
       const da = parsed[a]!.ok ? (parsed[a] as { p: ParsedEmail }).p.date ?? '' : '';

@@ -4,10 +4,16 @@ import { normaliseMessageId } from '../../channels/email/messageId';
 import { MailCursor, MailIntake, Message } from '../../db/models';
 import type { AppContext } from '../context';
 import { logger } from '../log';
-import type { EmailIntake, FetchedMessage } from './intake';
+import type { EmailIntake, FetchedMessage, PreparedBatch } from './intake';
 import { MailboxLease } from './mailboxLease';
 import type { MailboxSpec } from './mailboxes';
 import { applyPendingFlags, imapClientFor, markIngested } from './settleOnServer';
+
+/** A batch downloaded and prepared: UIDs already settled (known Message-IDs) and the rest stored and parsed. */
+interface PreparedDownload {
+  settled: number[];
+  prepared: PreparedBatch | null;
+}
 
 const log = logger('mailbox');
 
@@ -243,6 +249,7 @@ export class MailboxWatcher {
     for (;;) {
       await this.assertLease();
       const from: number = cursor.lastUid + 1;
+      // One listing per pass (not per batch: a 2,000-message backlog would be listed twenty times).
       const list: FetchMessageObject[] = (await client.fetchAll(`${from}:*`, { uid: true, envelope: true, flags: true, size: true }, { uid: true }))
         .filter((m) => m.uid >= from)
         .sort((a, b) => a.uid - b.uid);
@@ -253,57 +260,85 @@ export class MailboxWatcher {
         await cursor.save();
         return;
       }
-      // One batch: up to batchSize messages and batchBytes (at least one message).
-      const batch: FetchMessageObject[] = [];
-      let bytes = 0;
-      for (const m of list) {
-        if (batch.length && (batch.length >= this.opts.batchSize || bytes + (m.size ?? 0) > this.opts.batchBytes)) break;
-        batch.push(m);
-        bytes += m.size ?? 0;
-      }
+      const batches = this.splitBatches(list);
+      // The next batch is downloaded, stored and parsed while this one is written: preparing writes nothing
+      // to the database and moves no cursor, so a crash in between loses nothing.
+      let next: Promise<PreparedDownload> | null = this.prepareDownload(client, batches[0]!, skipSeen);
+      for (let b = 0; b < batches.length; b++) {
+        const batch = batches[b]!;
+        const ready = await next!;
+        next = b + 1 < batches.length ? this.prepareDownload(client, batches[b + 1]!, skipSeen) : null;
+        // Settle a rejected prefetch instead of leaving it unhandled when this pass ends early.
+        next?.catch(() => undefined);
+        const { settled } = ready;
+        const outcome = ready.prepared ? await this.intake.writeBatch(this.spec.key, uidValidity, ready.prepared) : { settled: [], quarantined: [], failing: [] };
+        settled.push(...outcome.settled);
 
-      // Known Message-IDs (ingested before, or delivered to another of our mailboxes) need no download.
-      const ids = new Map<number, string>();
-      for (const m of batch) {
-        const id = normaliseMessageId(m.envelope?.messageId ?? null);
-        if (id) ids.set(m.uid, id);
-      }
-      const known = new Set(
-        ids.size ? (await Message.findAll({ where: { channel: 'email', externalId: { [Op.in]: [...new Set(ids.values())] } }, attributes: ['externalId'] })).map((r) => r.externalId) : [],
-      );
-      const settled: number[] = [];
-      const skipped: number[] = [];
-      const toFetch: number[] = [];
-      for (const m of batch) {
-        if (known.has(ids.get(m.uid) ?? '')) settled.push(m.uid);
-        else if (skipSeen && m.flags?.has('\\Seen')) skipped.push(m.uid);
-        else toFetch.push(m.uid);
-      }
-      const fetched: FetchedMessage[] = toFetch.length
-        ? (await client.fetchAll(toFetch.join(','), { uid: true, source: true }, { uid: true })).filter((m) => m.source).map((m) => ({ uid: m.uid, raw: m.source! }))
-        : [];
-      const outcome = fetched.length ? await this.intake.processBatch(this.spec.key, uidValidity, fetched) : { settled: [], quarantined: [], failing: [] };
-      settled.push(...outcome.settled);
+        // Only now, with the ingest committed, does the server learn we have the messages.
+        await markIngested(client, this.spec, settled);
 
-      // Only now, with the ingest committed, does the server learn we have the messages.
-      await markIngested(client, this.spec, settled);
-
-      const firstFailing = outcome.failing.length ? Math.min(...outcome.failing) : Infinity;
-      const lastOfBatch = batch[batch.length - 1]!.uid;
-      const through = firstFailing === Infinity ? lastOfBatch : Math.max(cursor.lastUid, ...batch.map((m) => m.uid).filter((u) => u < firstFailing));
-      cursor.lastUid = through;
-      cursor.lastFetchAt = new Date();
-      // A holder that lost its lease mid-batch must not move the cursor under the new holder.
-      await this.assertLease();
-      await cursor.save();
-      this.state.waiting = list.length - batch.filter((m) => m.uid <= through).length;
-      if (firstFailing !== Infinity) {
-        // Try the failing message again after a pause rather than spinning on it.
-        this.kicked = false;
-        await this.sleep(Math.min(this.opts.pollMs, 5000));
-        return;
+        const firstFailing = outcome.failing.length ? Math.min(...outcome.failing) : Infinity;
+        const lastOfBatch = batch[batch.length - 1]!.uid;
+        const through = firstFailing === Infinity ? lastOfBatch : Math.max(cursor.lastUid, ...batch.map((m) => m.uid).filter((u) => u < firstFailing));
+        cursor.lastUid = through;
+        cursor.lastFetchAt = new Date();
+        // A holder that lost its lease mid-batch must not move the cursor under the new holder.
+        await this.assertLease();
+        await cursor.save();
+        this.state.waiting = list.filter((m) => m.uid > through).length;
+        if (firstFailing !== Infinity) {
+          await next?.catch(() => undefined);
+          // Try the failing message again after a pause rather than spinning on it.
+          this.kicked = false;
+          await this.sleep(Math.min(this.opts.pollMs, 5000));
+          return;
+        }
       }
     }
+  }
+
+  /** Batches of up to batchSize messages and batchBytes (at least one message each), in UID order. */
+  private splitBatches(list: FetchMessageObject[]): FetchMessageObject[][] {
+    const batches: FetchMessageObject[][] = [];
+    let batch: FetchMessageObject[] = [];
+    let bytes = 0;
+    for (const m of list) {
+      if (batch.length && (batch.length >= this.opts.batchSize! || bytes + (m.size ?? 0) > this.opts.batchBytes!)) {
+        batches.push(batch);
+        batch = [];
+        bytes = 0;
+      }
+      batch.push(m);
+      bytes += m.size ?? 0;
+    }
+    if (batch.length) batches.push(batch);
+    return batches;
+  }
+
+  /**
+   * Downloads what a batch needs and prepares it: Message-IDs ingested before (or delivered to another of our
+   * mailboxes) need no download and count as settled; unread-only mailboxes skip mail already \Seen.
+   */
+  private async prepareDownload(client: ImapFlow, batch: FetchMessageObject[], skipSeen: boolean): Promise<PreparedDownload> {
+    const ids = new Map<number, string>();
+    for (const m of batch) {
+      const id = normaliseMessageId(m.envelope?.messageId ?? null);
+      if (id) ids.set(m.uid, id);
+    }
+    const known = new Set(
+      ids.size ? (await Message.findAll({ where: { channel: 'email', externalId: { [Op.in]: [...new Set(ids.values())] } }, attributes: ['externalId'] })).map((r) => r.externalId) : [],
+    );
+    const settled: number[] = [];
+    const toFetch: number[] = [];
+    for (const m of batch) {
+      if (known.has(ids.get(m.uid) ?? '')) settled.push(m.uid);
+      else if (skipSeen && m.flags?.has('\\Seen')) continue;
+      else toFetch.push(m.uid);
+    }
+    const fetched: FetchedMessage[] = toFetch.length
+      ? (await client.fetchAll(toFetch.join(','), { uid: true, source: true }, { uid: true })).filter((m) => m.source).map((m) => ({ uid: m.uid, raw: m.source! }))
+      : [];
+    return { settled, prepared: fetched.length ? await this.intake.prepareBatch(fetched) : null };
   }
 
   private kick(): void {
