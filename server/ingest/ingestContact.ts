@@ -10,7 +10,7 @@ import type { AppContext } from '../context';
 import { validationError } from '../errors';
 import type { StoredBlob } from '../files/blobStore';
 import { sanitizeEmailHtml } from '../text/sanitize';
-import { runCaseOpened } from './caseOpenedHooks';
+import { runIngestWrites } from './ingestHooks';
 import { senderIdentities, type NormalisedIdentity } from './identity';
 import { allocateRegistrationSeq, findRegistrationNumbers, formatRegistrationNumber } from './registry';
 
@@ -206,8 +206,8 @@ async function ingestInTransaction(
     events.map((e) => [conversation!.id, e.type, e.actorType ?? 'system', e.actorType === 'citizen' ? citizen?.id ?? null : null, JSON.stringify(e.data ?? {}), e.public ?? false, now]),
   );
 
-  // Routing's queue entry for the new case commits with it (one durable commit fewer per contact).
-  const hookEventIds = conversationCreated ? await runCaseOpened(ctx, { sql, transaction, conversation, now }) : [];
+  // Rows other modules keep for the contact (routing's queue entry, a call's row) commit with it.
+  const hookEventIds = await runIngestWrites(ctx, { sql, transaction, conversation, message, created: conversationCreated, now });
   const eventIds = [...ingestEventIds, ...hookEventIds];
 
   const payload = {

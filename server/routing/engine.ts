@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import type { AppContext } from '../context';
-import { onCaseOpened } from '../ingest/caseOpenedHooks';
+import { onIngestWrite } from '../ingest/ingestHooks';
 import { logger } from '../log';
 import type { BackgroundService } from '../services';
 import type { QueueId } from '../realtime/contract';
@@ -40,7 +40,7 @@ export class RoutingEngine {
     const { events } = this.ctx;
     // Cases ingest queued in its own transaction go straight to the offer; anything else is reconciled first.
     const queuedByIngest = new Map<number, { entryId: number; entry: QueuedEntry }>();
-    this.stopFns.push(onCaseOpened(this.ctx, queueOnIngest(this.runtime, queuedByIngest)));
+    this.stopFns.push(onIngestWrite(this.ctx, queueOnIngest(this.runtime, queuedByIngest)));
     this.stopFns.push(
       events.on('contact.ingested', async (p) => {
         const queued = queuedByIngest.get(p.conversationId);

@@ -1,4 +1,4 @@
-import type { CaseOpenedHook } from '../ingest/caseOpenedHooks';
+import type { IngestWriteHook } from '../ingest/ingestHooks';
 import { insertReturningIds } from '../../db/rawSql';
 import { ROUTABLE_STATUSES } from './load';
 import type { QueuedEntry } from './offerConversation';
@@ -11,9 +11,9 @@ import { afterCommitQueues } from './syncQueueEntry';
  * syncQueueEntry after commit: the phone module routes a live call, and a letter waits for OCR and review.
  * `queued` learns, after commit only, which entry a case got, so the engine offers it without reconciling.
  */
-export function queueOnIngest(r: RoutingRuntime, queued: Map<number, { entryId: number; entry: QueuedEntry }>): CaseOpenedHook {
-  return async ({ sql, transaction, conversation: c, now }) => {
-    if (c.channel === 'voice' || c.channel === 'letter') return;
+export function queueOnIngest(r: RoutingRuntime, queued: Map<number, { entryId: number; entry: QueuedEntry }>): IngestWriteHook {
+  return async ({ sql, transaction, conversation: c, created, now }) => {
+    if (!created || c.channel === 'voice' || c.channel === 'letter') return;
     if (!ROUTABLE_STATUSES.includes(c.status) || c.assigneeId !== null) return;
     const departmentId = c.departmentId ?? null;
     const entry = await sql.run(

@@ -6,6 +6,7 @@ import type { ActorType } from '../../db/models/ConversationEvent';
 import type { AppContext } from '../context';
 import { ingestContact } from '../ingest/ingestContact';
 import { phoneClock } from './officeHours';
+import { startingCalls } from './callRowOnIngest';
 import { claimReceipt, withReceiptRetry } from './receipts';
 
 /** A timeline row a call command writes. */
@@ -26,17 +27,20 @@ export interface CallScope {
 
 /**
  * The first webhook of a call: the call becomes a message of kind call (channel voice, externalId CallSid) in
- * the caller's conversation through ingest, then its routing row is created with a `call.started` event and a
- * `conversation.changed` after commit — so the routing engine, which leaves live calls to this module, sees the
- * call as live at once. A replay finds both and changes nothing.
+ * the caller's conversation through ingest, whose transaction also writes the call's routing row and its
+ * `call.started` event (writeCallRow) — so the routing engine, which leaves live calls to this module, never sees
+ * the case without its live call. Without the hook (no Twilio web module in this process) the row is created
+ * right after, as before. A replay finds both and changes nothing.
  */
 export async function startCall(ctx: AppContext, p: VoiceParams): Promise<{ messageId: number; conversationId: number; duplicate: boolean }> {
   const contact = voiceCallContact(p);
   const repeatOf = await openVoiceCaseOf(ctx, callerNumber(p.From));
-  // Ingest re-checks the case under its lock: closed, filed or spam meanwhile → a new case instead.
-  const result = await ingestContact(ctx, repeatOf ? { ...contact, threadConversationId: repeatOf } : contact);
+  // Ingest re-checks the case under its lock: closed, filed or spam meanwhile → a new case instead. The call's
+  // routing row is written inside ingest's transaction (writeCallRow, registered by the Twilio web module).
+  startingCalls.add(p.CallSid);
+  const result = await ingestContact(ctx, repeatOf ? { ...contact, threadConversationId: repeatOf } : contact).finally(() => startingCalls.delete(p.CallSid));
   const done = { messageId: result.message.id, conversationId: result.conversation.id, duplicate: result.duplicate };
-  if (result.duplicate && (await PhoneCall.count({ where: { callSid: p.CallSid } }))) return done;
+  if (await PhoneCall.count({ where: { callSid: p.CallSid } })) return done;
   try {
     // Two inserts and a commit: this is on the path of Twilio's first request, which waits for the answer.
     await ctx.db.transaction(async (transaction) => {

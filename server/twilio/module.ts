@@ -3,6 +3,8 @@ import { isTwilioSmsAdapter } from '../../channels/phone/smsAdapter';
 import type { WebModule } from '../app';
 import type { AppContext } from '../context';
 import { registerHealthCheck } from '../http/healthz';
+import { onIngestWrite } from '../ingest/ingestHooks';
+import { writeCallRow } from './callRowOnIngest';
 import { webhookStats } from './signature';
 import { installOptOutCheck } from './smsCommands';
 import { smsRouter } from './smsRoutes';
@@ -13,6 +15,7 @@ export const twilioModule: WebModule = {
   path: '/twilio',
   router(ctx: AppContext): Router {
     installOptOutCheck(ctx);
+    onIngestWrite(ctx, writeCallRow);
     registerHealthCheck('twilio', async () => {
       const c = ctx.config;
       const configured = Boolean(c.TWILIO_ACCOUNT_SID && c.TWILIO_AUTH_TOKEN && c.TWILIO_PHONE_NUMBER);

@@ -1,5 +1,5 @@
 import { Conversation, ConversationEvent, Message, QueueEntry } from '../../db/models';
-import { onCaseOpened } from '../../server/ingest/caseOpenedHooks';
+import { onIngestWrite } from '../../server/ingest/ingestHooks';
 import { ingestContact } from '../../server/ingest/ingestContact';
 import { configureRouting } from '../../server/routing/engine';
 import { queueOnIngest } from '../../server/routing/queueOnIngest';
@@ -30,7 +30,7 @@ describe.each(DIALECTS)('a new case is queued in the transaction that opens it, 
         published.push({ conversationId: p.conversationId, eventIds: p.eventIds });
       });
       queued = new Map();
-      off = onCaseOpened(t.ctx, queueOnIngest(configureRouting(t.ctx, {}).runtime, queued));
+      off = onIngestWrite(t.ctx, queueOnIngest(configureRouting(t.ctx, {}).runtime, queued));
     });
     afterEach(() => off());
 
@@ -59,7 +59,7 @@ describe.each(DIALECTS)('a new case is queued in the transaction that opens it, 
     test('a hook that fails rolls the whole contact back: no case, no message, no entry, no number taken', async () => {
       const count = async () => ({ conversations: await Conversation.count(), messages: await Message.count(), entries: await QueueEntry.count() });
       const before = await count();
-      const offFailing = onCaseOpened(t.ctx, async () => {
+      const offFailing = onIngestWrite(t.ctx, async () => {
         throw new Error('hook failed');
       });
       await expect(ingestContact(t.ctx, contact())).rejects.toThrow('hook failed');
