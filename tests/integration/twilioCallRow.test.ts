@@ -1,4 +1,4 @@
-import { PhoneCall } from '../../db/models';
+import { ConversationEvent, PhoneCall } from '../../db/models';
 import { ingestContact } from '../../server/ingest/ingestContact';
 import { phoneClock } from '../../server/twilio/officeHours';
 import { callParams, signedPost, twilioSid } from '../../scripts/twilio-simulator';
@@ -32,7 +32,6 @@ describe.each(DIALECTS)("a call's routing row commits with its case, on %s", (di
       expect(call.routingState).toBe('ivr');
       expect(heard).toHaveLength(1);
       expect(heard[0]!.hasRow).toBe(true);
-      const { ConversationEvent } = await import('../../db/models');
       const started = await ConversationEvent.findOne({ where: { conversationId: call.conversationId, type: 'call.started' }, rejectOnEmpty: true });
       expect(heard[0]!.eventIds).toContain(started.id);
       expect(started.data).toEqual({ callId: call.id, messageId: call.messageId, direction: 'inbound' });
