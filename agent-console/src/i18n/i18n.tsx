@@ -20,6 +20,22 @@ interface I18n {
 
 const Ctx = createContext<I18n | null>(null);
 
+/** A catalogue text with its `{name}` placeholders filled in. */
+export function fillMessage(text: string, vars?: Record<string, string | number>): string {
+  let s = text;
+  if (vars) for (const [k, v] of Object.entries(vars)) s = s.split(`{${k}}`).join(String(v));
+  return s;
+}
+
+/**
+ * The translate function of a screen with its own catalogues (Romanian first), following the console's language
+ * switch: the wallboard and SLA screens, the email admin screen.
+ */
+export function useCatalogue<K extends string>(catalogues: Record<Lang, Record<K, string>>): (key: K, vars?: Record<string, string | number>) => string {
+  const { lang } = useI18n();
+  return useCallback((key: K, vars?: Record<string, string | number>) => fillMessage(catalogues[lang][key] ?? key, vars), [catalogues, lang]);
+}
+
 /** Message catalogues (Romanian first) and Europe/Bucharest dates for the whole console. */
 export function I18nProvider({ children }: { children: ReactNode }) {
   const [lang, setLangState] = useState<Lang>(() => (localStorage.getItem(STORAGE_KEY) === 'en' ? 'en' : 'ro'));
@@ -35,11 +51,7 @@ export function I18nProvider({ children }: { children: ReactNode }) {
     return {
       lang,
       setLang,
-      t: (key, vars) => {
-        let s = CATALOGUES[lang][key] ?? key;
-        if (vars) for (const [k, v] of Object.entries(vars)) s = s.split(`{${k}}`).join(String(v));
-        return s;
-      },
+      t: (key, vars) => fillMessage(CATALOGUES[lang][key] ?? key, vars),
       dateTime: (iso) => (iso ? dt.format(new Date(iso)) : '—'),
       date: (isoDate) => (isoDate ? d.format(new Date(`${isoDate}T12:00:00Z`)) : '—'),
     };

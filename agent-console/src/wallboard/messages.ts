@@ -1,5 +1,5 @@
 import { useCallback } from 'react';
-import { useI18n } from '../i18n/i18n';
+import { useCatalogue } from '../i18n/i18n';
 
 /** Texts of the wallboard, the reports and the SLA admin screens (Romanian first, English second). */
 const ro = {
@@ -259,15 +259,7 @@ const CATALOGUES = { ro, en };
 
 /** The translate function of these screens, following the console's language switch. */
 export function useSlaText(): (key: SlaMessageKey, vars?: Record<string, string | number>) => string {
-  const { lang } = useI18n();
-  return useCallback(
-    (key, vars) => {
-      let s: string = CATALOGUES[lang][key] ?? key;
-      if (vars) for (const [k, v] of Object.entries(vars)) s = s.split(`{${k}}`).join(String(v));
-      return s;
-    },
-    [lang],
-  );
+  return useCatalogue(CATALOGUES);
 }
 
 /** A duration in words ("2 h 5 min"). */

@@ -1,5 +1,4 @@
-import { useCallback } from 'react';
-import { useI18n } from '../../i18n/i18n';
+import { useCatalogue } from '../../i18n/i18n';
 
 /** Texts of the email channel's admin screen: mailboxes, quarantine, outbox (Romanian first, English second). */
 const ro = {
@@ -229,13 +228,5 @@ const CATALOGUES = { ro, en };
 
 /** The email admin screen's translator. */
 export function useEmailText(): (key: EmailMessageKey, vars?: Record<string, string | number>) => string {
-  const { lang } = useI18n();
-  return useCallback(
-    (key, vars) => {
-      let s: string = CATALOGUES[lang][key] ?? key;
-      if (vars) for (const [k, v] of Object.entries(vars)) s = s.split(`{${k}}`).join(String(v));
-      return s;
-    },
-    [lang],
-  );
+  return useCatalogue(CATALOGUES);
 }
