@@ -129,7 +129,9 @@ describe('routing invariants (property, MariaDB)', () => {
       case 'resolve': {
         const c = await pick(await Conversation.findAll({ where: { status: ['new', 'open'] }, attributes: ['id'] }));
         if (!c) return;
-        await Conversation.update({ status: 'resolved' }, { where: { id: c.id } });
+        // As the product's commands do: in a write transaction, retried on a deadlock (the resolve touches the
+        // case row and, through the SLA-copy triggers, its clocks, while offers lock the same case).
+        await r.ctx.db.transaction((transaction) => Conversation.update({ status: 'resolved' }, { where: { id: c.id }, transaction }));
         await syncQueueEntry(r, c.id);
         return;
       }
