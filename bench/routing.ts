@@ -6,6 +6,7 @@
  *
  *   source <services env> && npx tsx bench/routing.ts      (needs TEST_MARIADB_URL and TEST_REDIS_URL)
  *   BENCH_SECONDS=5 BENCH_RATES=100,300 BENCH_AGENTS=50 …
+ *   BENCH_PATHS=full   (one path only, e.g. under --cpu-prof)
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, Agent as HttpAgent, request, type Server as HttpServer } from 'node:http';
@@ -33,6 +34,7 @@ configureLogger('silent');
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 6);
 const RATES = (process.env.BENCH_RATES ?? '100,300').split(',').map(Number);
 const AGENTS = Number(process.env.BENCH_AGENTS ?? 50);
+const PATHS = new Set((process.env.BENCH_PATHS ?? 'thin,full').split(','));
 const YEAR = new Date().getUTCFullYear();
 
 function required(name: string): string {
@@ -271,17 +273,25 @@ async function main(): Promise<void> {
   console.log(`bench/routing: ${AGENTS} agents connected, ${SECONDS} s per rate, MariaDB (innodb_flush_log_at_trx_commit=1) + Redis adapter`);
   const rows: Record<string, string | number>[] = [];
   const ratios: string[] = [];
+  const none: Measure = { latencies: [], errors: 0, missing: 0, sent: 0, cpuMsPerContact: 0 };
   for (const rate of RATES) {
-    const thin = await thinPath(mariadb);
-    const t = await drive(rate, thin.send, thin.arrivals);
-    await thin.close();
-    const full = await fullPath(mariadb, redis);
-    const f = await drive(rate, full.send, full.arrivals);
-    await full.close();
+    let t = none;
+    let f = none;
+    if (PATHS.has('thin')) {
+      const thin = await thinPath(mariadb);
+      t = await drive(rate, thin.send, thin.arrivals);
+      await thin.close();
+    }
+    if (PATHS.has('full')) {
+      const full = await fullPath(mariadb, redis);
+      f = await drive(rate, full.send, full.arrivals);
+      await full.close();
+    }
     for (const [label, m] of [['thinnest (raw mysql2 + 1 emit)', t], ['Ghișeu (API → ingest → routing → socket)', f]] as const) {
+      if (m === none) continue;
       rows.push({ path: label, rate, sent: m.sent, errors: m.errors, missing: m.missing, p50: quantile(m.latencies, 0.5), p95: quantile(m.latencies, 0.95), p99: quantile(m.latencies, 0.99), 'cpu ms/contact': m.cpuMsPerContact });
     }
-    ratios.push(`${rate}/s: p50 ×${(quantile(f.latencies, 0.5) / quantile(t.latencies, 0.5)).toFixed(2)}, p99 ×${(quantile(f.latencies, 0.99) / quantile(t.latencies, 0.99)).toFixed(2)}`);
+    if (t !== none && f !== none) ratios.push(`${rate}/s: p50 ×${(quantile(f.latencies, 0.5) / quantile(t.latencies, 0.5)).toFixed(2)}, p99 ×${(quantile(f.latencies, 0.99) / quantile(t.latencies, 0.99)).toFixed(2)}`);
   }
   printTable(rows);
   console.log(`ratio Ghișeu / thinnest: ${ratios.join('; ')}`);

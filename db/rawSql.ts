@@ -1,5 +1,5 @@
 import type { Model, ModelStatic, Transaction } from 'sequelize';
-import type { Dialect } from './connection';
+import type { Database, Dialect } from './connection';
 
 /** A value a raw statement binds: Dates and booleans are converted to the form each dialect stores. */
 export type SqlValue = string | number | boolean | Date | null | undefined;
@@ -42,6 +42,30 @@ export function rawSql(transaction: Transaction): RawSql {
   const { connection, sequelize } = transaction as unknown as { connection?: unknown; sequelize: { getDialect(): string } };
   if (!connection) throw new Error('rawSql: the transaction has no connection yet');
   return sequelize.getDialect() === 'sqlite' ? sqliteRunner(connection as SqliteConnection) : mysqlRunner(connection as MysqlConnection);
+}
+
+type ConnectionManager = { getConnection(o: { type: string }): Promise<unknown>; releaseConnection(c: unknown): Promise<void> | void };
+
+/**
+ * Runs `fn` with raw statements on a connection of the pool, outside any transaction: the plain reads of hot
+ * paths (candidate ranking, realtime views). On SQLite that is the shared read connection, which WAL lets run
+ * beside the writer. The connection goes back to the pool when `fn` settles; don't keep `sql` beyond it.
+ */
+export async function withRawSql<T>(db: Database, fn: (sql: RawSql) => Promise<T>): Promise<T> {
+  const manager = db.sequelize.connectionManager as unknown as ConnectionManager;
+  const connection = await manager.getConnection({ type: 'SELECT' });
+  try {
+    return await fn(db.dialect === 'sqlite' ? sqliteRunner(connection as SqliteConnection) : mysqlRunner(connection as MysqlConnection));
+  } finally {
+    await manager.releaseConnection(connection);
+  }
+}
+
+/** A driver's DATETIME value as a Date (mysql2 answers Dates; SQLite the text Sequelize stored). */
+export function toDate(v: unknown): Date | null {
+  if (v === null || v === undefined) return null;
+  if (v instanceof Date) return v;
+  return new Date(String(v).replace(' ', 'T').replace(' +00:00', 'Z'));
 }
 
 /** Is `err` a unique-key violation (a concurrent insert of the same key)? Both raw driver and Sequelize errors. */

@@ -1,6 +1,7 @@
 import { Op, QueryTypes } from 'sequelize';
 import { Agent, AgentDepartment, Attachment, Citizen, Conversation, ConversationEvent, Department, Message, Offer } from '../../db/models';
 import type { Database } from '../../db/connection';
+import { toDate } from '../../db/rawSql';
 import { capacityFor } from '../routing/load';
 import { connectedAgents } from '../routing/connections';
 import { loads } from '../routing/load';
@@ -189,7 +190,6 @@ export async function loadQueueStats(db: Database, departmentIds?: (number | nul
   });
   const all = available.filter((a) => a.allDepartments).length;
   const members = await AgentDepartment.findAll({ where: { agentId: { [Op.in]: available.filter((a) => !a.allDepartments).map((a) => a.id).concat(-1) } } });
-  const toDate = (v: Date | string | null) => (v === null ? null : v instanceof Date ? v : new Date(String(v).replace(' ', 'T').replace(' +00:00', 'Z')));
   return [...new Set(wanted)].map((departmentId) => {
     const mine = rows.filter((r) => (r.departmentId === null ? null : Number(r.departmentId)) === departmentId);
     const waiting = mine.find((r) => r.state === 'waiting');

@@ -1,0 +1,49 @@
+import { Agent } from '../../db/models';
+import { toDate, withRawSql } from '../../db/rawSql';
+import { agent } from '../helpers/factories';
+import { createTestContext, type TestContext } from '../helpers/context';
+import { DIALECTS } from '../helpers/services';
+
+describe.each(DIALECTS)('raw reads outside a transaction (withRawSql), on %s', (dialect) => {
+  let t: TestContext;
+  beforeEach(async () => {
+    t = await createTestContext(dialect);
+  });
+  afterEach(() => t.cleanup());
+
+  test('a row read raw gives back what the model reads (dates through toDate)', async () => {
+    const a = await agent();
+    await a.update({ presenceChangedAt: new Date('2026-03-01T10:11:12.345Z') });
+    const [row] = await withRawSql(t.ctx.db, (sql) => sql.all<{ id: number; email: string; presenceChangedAt: unknown }>('SELECT id, email, presenceChangedAt FROM agents WHERE id = ?', [a.id]));
+    const model = await Agent.findByPk(a.id);
+    expect(Number(row!.id)).toBe(model!.id);
+    expect(row!.email).toBe(model!.email);
+    expect(toDate(row!.presenceChangedAt)?.toISOString()).toBe(model!.presenceChangedAt!.toISOString());
+  });
+
+  test('a failing statement rejects, and the connection goes back to the pool', async () => {
+    // More rounds than the pool has connections: a connection kept after a failure would starve the loop.
+    for (let i = 0; i < 25; i++) {
+      await expect(withRawSql(t.ctx.db, (sql) => sql.all('SELECT nope FROM agents'))).rejects.toThrow(/nope/);
+    }
+    const rows = await withRawSql(t.ctx.db, (sql) => sql.all<{ n: number | string }>('SELECT COUNT(*) AS n FROM agents'));
+    expect(Number(rows[0]!.n)).toBe(0);
+  });
+
+  test('reads run beside an open write transaction and see only committed rows', async () => {
+    const before = await agent({ name: 'Înainte' });
+    let seen: string[] = [];
+    await t.ctx.db.transaction(async (tx) => {
+      await Agent.update({ name: 'Schimbat în tranzacție' }, { where: { id: before.id }, transaction: tx });
+      seen = (await withRawSql(t.ctx.db, (sql) => sql.all<{ name: string }>('SELECT name FROM agents WHERE id = ?', [before.id]))).map((r) => r.name);
+    });
+    expect(seen).toEqual(['Înainte']);
+  });
+
+  test('toDate reads both drivers\' forms and keeps null', () => {
+    expect(toDate('2026-11-24 08:00:01.250 +00:00')?.toISOString()).toBe('2026-11-24T08:00:01.250Z');
+    const d = new Date('2026-11-24T08:00:01.250Z');
+    expect(toDate(d)).toBe(d);
+    expect(toDate(null)).toBeNull();
+  });
+});
