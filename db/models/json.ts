@@ -11,15 +11,19 @@ export function jsonColumn<T>(field: string, fallback: T, allowNull = true): Mod
     // Defaults are applied raw (without the setter), so the default is the stored text.
     ...(allowNull ? {} : { defaultValue: JSON.stringify(fallback) }),
     get(this: Model): T {
-      const raw = this.getDataValue(field) as unknown;
-      if (raw === null || raw === undefined || raw === '') return fallback;
-      if (typeof raw !== 'string') return raw as T;
-      return JSON.parse(raw) as T;
+      return parseJson(this.getDataValue(field) as unknown, fallback);
     },
     set(this: Model, value: T | null) {
       this.setDataValue(field, (value === null || value === undefined ? null : JSON.stringify(value)) as never);
     },
   };
+}
+
+/** A JSON column's stored value as its model getter reads it (raw reads get the stored text). */
+export function parseJson<T>(raw: unknown, fallback: T): T {
+  if (raw === null || raw === undefined || raw === '') return fallback;
+  if (typeof raw !== 'string') return raw as T;
+  return JSON.parse(raw) as T;
 }
 
 /** Millisecond timestamps on both dialects. */

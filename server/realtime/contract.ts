@@ -208,8 +208,11 @@ export interface ConversationAssignedPayload {
 }
 /** A message was added to a case you may see. */
 export interface MessageCreatedPayload { eventId: number | null; message: MessageView; conversation: ConversationSummaryView }
-/** An agent's presence or load changed. */
-export interface PresenceChangedPayload { eventId: null; agent: AgentPresenceView }
+/**
+ * Agents' presence or load changed: one event per burst (changes are coalesced for a moment). Sockets that see
+ * every case get every agent; an agent restricted to departments gets their own view only.
+ */
+export interface PresenceChangedPayload { eventId: null; agents: AgentPresenceView[] }
 /** Counts of the queues in the payload changed (sent to `queue:ID|general` rooms and the wallboard). */
 export interface QueueUpdatedPayload { eventId: null; queues: QueueStatsView[] }
 /** Who views or types in a case changed. Sent to room `conversation:ID`. */

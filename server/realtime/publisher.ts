@@ -1,5 +1,6 @@
-import { Op } from 'sequelize';
-import { ConversationEvent, Offer } from '../../db/models';
+import type { ConversationEvent } from '../../db/models';
+import { parseJson } from '../../db/models/json';
+import { placeholders, withRawSql } from '../../db/rawSql';
 import type { AppContext } from '../context';
 import { logger } from '../log';
 import { callOfferNotices } from '../twilio/callViews';
@@ -35,7 +36,9 @@ export function startPublisher(ctx: AppContext, agents: AgentsNamespace, wallboa
   off.push(ctx.events.on('conversation.changed', (p) => guard('case', publishCase(p.conversationId, p.eventIds))));
 
   async function publishOffer(offerId: number, eventId: number | null): Promise<void> {
-    const offer = await Offer.findByPk(offerId);
+    const [offer] = await withRawSql(ctx.db, (sql) =>
+      sql.all<{ agentId: number; conversationId: number; state: string; reason: string | null }>('SELECT agentId, conversationId, state, reason FROM offers WHERE id = ?', [offerId]),
+    );
     if (!offer) return;
     const to = agents.to(rooms.agent(offer.agentId));
     if (offer.state === 'pending') {
@@ -52,7 +55,7 @@ export function startPublisher(ctx: AppContext, agents: AgentsNamespace, wallboa
   async function publishCase(conversationId: number, eventIds: number[], messageId?: number): Promise<void> {
     const c = (await loadConversationSummaries([conversationId])).get(conversationId);
     if (!c) return;
-    const events = eventIds.length ? await ConversationEvent.findAll({ where: { id: { [Op.in]: eventIds } }, order: [['id', 'ASC']] }) : [];
+    const events = await loadEvents(eventIds);
     const lastId = events.length ? events[events.length - 1]!.id : null;
     const target = agents.to(caseRooms(c));
     for (const e of events.filter((x) => x.type === 'conversation.assigned')) {
@@ -73,7 +76,12 @@ export function startPublisher(ctx: AppContext, agents: AgentsNamespace, wallboa
     if (messageId) messageIds.add(messageId);
     if (messageIds.size) {
       const byMessage = new Map(events.filter((e) => typeof e.data?.messageId === 'number').map((e) => [e.data.messageId as number, e.id]));
-      for (const m of await loadMessageViews([...messageIds])) target.emit('message.created', { eventId: byMessage.get(m.id) ?? lastId, message: m, conversation: c });
+      for (const m of await loadMessageViews([...messageIds])) {
+        // A message's text goes to whoever has the case open and its assignee; everyone else who may see the case
+        // learns of it from conversation.updated. Notes go wider: a colleague mentioned in one is told wherever they are.
+        const to = m.direction === 'note' ? target : agents.to(c.assigneeId === null ? rooms.conversation(c.id) : [rooms.conversation(c.id), rooms.agent(c.assigneeId)]);
+        to.emit('message.created', { eventId: byMessage.get(m.id) ?? lastId, message: m, conversation: c });
+      }
     }
     target.emit('conversation.updated', { eventId: lastId, conversation: c, eventTypes: events.map((e) => e.type) });
     // Live calls ring at one agent's console: their offers and revocations go to that agent only.
@@ -82,6 +90,18 @@ export function startPublisher(ctx: AppContext, agents: AgentsNamespace, wallboa
       if (n.kind === 'offered') to.emit('call.offered', { eventId: n.eventId, call: n.view });
       else to.emit('call.offer_ended', { eventId: n.eventId, callId: n.callId, conversationId: n.conversationId, reason: n.reason });
     }
+  }
+
+  /** Timeline rows by id, in id order (the fields publishing reads). */
+  async function loadEvents(ids: number[]): Promise<Pick<ConversationEvent, 'id' | 'conversationId' | 'type' | 'data'>[]> {
+    if (!ids.length) return [];
+    const rows = await withRawSql(ctx.db, (sql) =>
+      sql.all<{ id: number; conversationId: number; type: ConversationEvent['type']; data: unknown }>(
+        `SELECT id, conversationId, type, data FROM conversation_events WHERE id IN (${placeholders(ids.length)}) ORDER BY id`,
+        ids,
+      ),
+    );
+    return rows.map((r) => ({ id: Number(r.id), conversationId: Number(r.conversationId), type: r.type, data: parseJson<Record<string, unknown>>(r.data, {}) }));
   }
 
   // Coalesced: presence per agent, queue counts per burst.
@@ -95,11 +115,12 @@ export function startPublisher(ctx: AppContext, agents: AgentsNamespace, wallboa
         const ids = [...dirtyAgents];
         dirtyAgents.clear();
         guard('presence', (async () => {
-          for (const view of await loadPresenceViews(ids)) {
-            const payload = { eventId: null, agent: view };
-            agents.to([rooms.agent(view.agentId), rooms.everything]).emit('presence.changed', payload);
-            wallboard.emit('presence.changed', payload);
-          }
+          const views = await loadPresenceViews(ids);
+          if (!views.length) return;
+          // One event per burst for those who see everyone; an agent outside that room hears of themselves only.
+          agents.to(rooms.everything).emit('presence.changed', { eventId: null, agents: views });
+          for (const view of views) agents.to(rooms.agent(view.agentId)).except(rooms.everything).emit('presence.changed', { eventId: null, agents: [view] });
+          wallboard.emit('presence.changed', { eventId: null, agents: views });
         })());
       }, 100);
     }),

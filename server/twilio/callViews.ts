@@ -76,7 +76,7 @@ export type CallOfferNotice =
  * rings at that agent (re-read, never trusted from the row) becomes the offer card; rows that end an offer
  * become its revocation, addressed to the agent it was offered to.
  */
-export async function callOfferNotices(events: ConversationEvent[]): Promise<CallOfferNotice[]> {
+export async function callOfferNotices(events: readonly Pick<ConversationEvent, 'id' | 'conversationId' | 'type' | 'data'>[]): Promise<CallOfferNotice[]> {
   const out: CallOfferNotice[] = [];
   for (const e of events) {
     const agentId = Number(e.data?.agentId);

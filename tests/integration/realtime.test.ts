@@ -1,10 +1,12 @@
 import { Op } from 'sequelize';
 import { Conversation, ConversationEvent, Offer } from '../../db/models';
+import { actorOf } from '../../server/commands/actor';
+import { addNote } from '../../server/commands/addNote';
 import { ingestContact } from '../../server/ingest/ingestContact';
-import type { OfferView, SyncResult, ViewerView } from '../../server/realtime/contract';
+import type { AgentPresenceView, ConversationSummaryView, MessageView, OfferView, SyncResult, ViewerView } from '../../server/realtime/contract';
 import { configureRouting } from '../../server/routing/engine';
 import { createTestContext, type TestContext } from '../helpers/context';
-import { agent, contact } from '../helpers/factories';
+import { agent, contact, department } from '../helpers/factories';
 import { DIALECTS } from '../helpers/services';
 import { cookieFor, openConsole, startWeb, type Console } from './realtimeHarness';
 
@@ -95,6 +97,50 @@ describe.each(DIALECTS)('realtime on %s', (dialect) => {
     await ca.call('conversation.typing', { conversationId: conversation.id, typing: true });
     const seen = await cb.waitFor('viewers.changed', (p) => (p.viewers as ViewerView[]).some((v) => v.agentId === a.id && v.typing));
     expect((seen.viewers as ViewerView[]).map((v) => v.agentId).sort()).toEqual([a.id, b.id].sort());
+  });
+
+  test("a message's text reaches whoever has the case open and its assignee; the rest of the queue gets conversation.updated; a note reaches everyone who may see the case", async () => {
+    const viewer = await agent({ allDepartments: true, presence: 'away' });
+    const other = await agent({ allDepartments: true, presence: 'away' });
+    const cv = await open(web.url, { cookie: await cookieFor(viewer) });
+    const co = await open(web.url, { cookie: await cookieFor(other) });
+    const { conversation } = await ingestContact(t.ctx, contact());
+    expect(await cv.call('conversation.view', { conversationId: conversation.id })).toMatchObject({ ok: true });
+
+    const follow = await ingestContact(t.ctx, contact({ threadConversationId: conversation.id, text: 'Revin: groapa s-a mărit între timp.' }));
+    expect(follow.conversation.id).toBe(conversation.id);
+    const got = await cv.waitFor('message.created', (p) => (p.message as MessageView).id === follow.message.id);
+    expect((got.message as MessageView).text).toContain('s-a mărit');
+    await co.waitFor('conversation.updated', (p) => (p.conversation as ConversationSummaryView).id === conversation.id && (p.eventTypes as string[]).includes('message.received'));
+    await t.ctx.events.drain();
+    expect(co.received.filter((r) => r.name === 'message.created')).toEqual([]);
+
+    await addNote(t.ctx, await actorOf(viewer), { conversationId: conversation.id, text: 'De verificat pe teren.', mentionAgentIds: [other.id] });
+    const note = await co.waitFor('message.created', (p) => (p.message as MessageView).direction === 'note');
+    expect((note.message as MessageView).conversationId).toBe(conversation.id);
+  });
+
+  test('presence changes of a burst travel as one event to those who see everyone; an agent restricted to a department hears of themselves only', async () => {
+    const d = await department('urbanism');
+    const all = await agent({ allDepartments: true, presence: 'away' });
+    const restricted = await agent({ allDepartments: false, departmentIds: [d.id], presence: 'away' });
+    const ca = await open(web.url, { cookie: await cookieFor(all) });
+    const cr = await open(web.url, { cookie: await cookieFor(restricted) });
+    await t.ctx.events.drain();
+    await new Promise((r) => setTimeout(r, 300)); // the connections' own presence burst is out of the way
+    const from = (c: Console) => c.received.length;
+    const [markA, markR] = [from(ca), from(cr)];
+    t.ctx.events.emit('agent.changed', { agentId: all.id });
+    t.ctx.events.emit('agent.changed', { agentId: restricted.id });
+    const both = await ca.waitFor('presence.changed', (p) => (p.agents as AgentPresenceView[]).length === 2);
+    expect((both.agents as AgentPresenceView[]).map((v) => v.agentId).sort()).toEqual([all.id, restricted.id].sort());
+    await cr.waitFor('presence.changed', (p) => (p.agents as AgentPresenceView[]).some((v) => v.agentId === restricted.id));
+    await t.ctx.events.drain();
+    await new Promise((r) => setTimeout(r, 300));
+    const burstA = ca.received.slice(markA).filter((r) => r.name === 'presence.changed');
+    const burstR = cr.received.slice(markR).filter((r) => r.name === 'presence.changed');
+    expect(burstA).toHaveLength(1);
+    expect(burstR.flatMap((r) => (r.payload.agents as AgentPresenceView[]).map((v) => v.agentId))).toEqual([restricted.id]);
   });
 
   test('after a disconnect, reconnect + sync.since returns every visible change with nothing missing; too far behind → sync.required', async () => {

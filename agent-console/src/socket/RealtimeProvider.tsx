@@ -2,7 +2,7 @@ import { useQueryClient, type QueryClient } from '@tanstack/react-query';
 import { createContext, useCallback, useContext, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { io } from 'socket.io-client';
 import { api } from '../api';
-import type { CaseDetail } from '../types';
+import type { CaseDetail, Directory } from '../types';
 import { SlaAlertNotices } from '../wallboard/SlaAlertNotices';
 import type {
   Ack,
@@ -168,8 +168,14 @@ export function RealtimeProvider({ children, agentId }: { children: ReactNode; a
         .catch(() => undefined);
     });
     socket.on('presence.changed', (p) => {
-      patchMe(qc, (me) => (me.presence && me.presence.agentId === p.agent.agentId ? { ...me, presence: p.agent } : me));
-      void qc.invalidateQueries({ queryKey: ['directory'] });
+      const byId = new Map(p.agents.map((a) => [a.agentId, a]));
+      patchMe(qc, (me) => (me.presence && byId.has(me.presence.agentId) ? { ...me, presence: byId.get(me.presence.agentId)! } : me));
+      // The pickers show colleagues' presence: patched in place (refetching on every burst would load the server for nothing).
+      qc.setQueryData<Directory>(['directory'], (dir) =>
+        dir && p.agents.some((a) => dir.agents.some((d) => d.id === a.agentId && d.presence !== a.presence))
+          ? { ...dir, agents: dir.agents.map((d) => (byId.has(d.id) ? { ...d, presence: byId.get(d.id)!.presence } : d)) }
+          : dir,
+      );
     });
     socket.on('queue.updated', (p) => {
       qc.setQueryData<QueueStatsView[]>(['queueStats'], (old) => {
