@@ -1,6 +1,8 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
+import type { Database } from '../../db/connection';
 import { ApiKey } from '../../db/models';
+import { buildFromRow, withRawSql } from '../../db/rawSql';
 import { unauthenticated } from '../errors';
 
 const KEY_PREFIX = 'gk_';
@@ -17,18 +19,26 @@ export async function createApiKey(name: string): Promise<{ key: string; apiKey:
   return { key, apiKey };
 }
 
-/** The key's record when the plain key is valid and not revoked. */
+/** The key's record when the plain key is valid and not revoked: one raw read by hash (every API contact runs it). */
 export async function findApiKey(key: string): Promise<ApiKey | null> {
   if (!key.startsWith(KEY_PREFIX) || key.length > 100) return null;
   const digest = hashKey(key);
-  const row = await ApiKey.findOne({ where: { keyHash: digest } });
+  const [found] = await withRawSql(modelDatabase(), (sql) => sql.all<Record<string, unknown>>('SELECT id, name, prefix, keyHash, lastUsedAt, revokedAt, createdAt, updatedAt FROM api_keys WHERE keyHash = ?', [digest]));
+  const row = found ? buildFromRow(ApiKey, found) : null;
   // The lookup is by hash already; the constant-time compare keeps the check honest if the query changes.
   if (!row || row.revokedAt || !timingSafeEqual(Buffer.from(row.keyHash), Buffer.from(digest))) return null;
+  // A write outside a transaction goes through the model: on SQLite it must take the one writer's turn.
   if (!row.lastUsedAt || Date.now() - row.lastUsedAt.getTime() > 60_000) {
     row.lastUsedAt = new Date();
     await row.save({ fields: ['lastUsedAt'] }).catch(() => undefined);
   }
   return row;
+}
+
+/** The database the ApiKey model is bound to, as withRawSql takes it (a key check runs before any context is at hand). */
+function modelDatabase(): Database {
+  const sequelize = ApiKey.sequelize!;
+  return { sequelize, dialect: sequelize.getDialect() === 'sqlite' ? 'sqlite' : 'mysql' } as Database;
 }
 
 declare module 'express-serve-static-core' {

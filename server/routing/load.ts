@@ -1,11 +1,12 @@
-import { Op, col, fn, literal, type Transaction, type WhereOptions } from 'sequelize';
+import { Op, literal, type Transaction, type WhereOptions } from 'sequelize';
 import type { ChannelKind, Language } from '../../channels/contract';
-import { Agent, Conversation, Offer, PhoneCall } from '../../db/models';
+import { Agent, Conversation } from '../../db/models';
 import { DEFAULT_CAPACITY, type ChannelCapacity } from '../../db/models/Agent';
 import type { ConversationStatus } from '../../db/models/Conversation';
 import type { QueueEntry } from '../../db/models/QueueEntry';
 import type { Database } from '../../db/connection';
-import { buildFromRow, rawSql } from '../../db/rawSql';
+import { parseJson } from '../../db/models/json';
+import { buildFromRow, placeholders, rawSql, toDate, withRawSql, type RawSql, type SqlValue } from '../../db/rawSql';
 import type { RoutingRuntime } from './runtime';
 import type { Candidate } from './strategy';
 
@@ -30,6 +31,9 @@ export function totalCapacity(capacity: ChannelCapacity | null | undefined): num
 /** Call states in which a live call occupies the agent it rings or is connected to (its voice slot). */
 export const LIVE_CALL_LOAD_STATES = { offered: ['offered'], held: ['bridging', 'bridged'] } as const;
 
+/** A list of fixed words as SQL literals (never user input). */
+const quoted = (list: readonly string[]) => list.map((s) => `'${s}'`).join(',');
+
 /** What a load count leaves out: the conversation a call being routed belongs to (its own case is not "another" call). */
 export interface LoadOptions {
   exceptConversationId?: number;
@@ -46,21 +50,19 @@ export interface LoadOptions {
 export async function lockedLoad(db: Database, t: Transaction, agentId: number, channel: ChannelKind, opts: LoadOptions = {}): Promise<number> {
   const sql = rawSql(t);
   const lock = db.dialect === 'mysql' ? ' LOCK IN SHARE MODE' : '';
-  const statuses = ACTIVE_STATUSES.map((s) => `'${s}'`).join(',');
   const except = opts.exceptConversationId ?? 0;
-  const assigned = await sql.all<{ id: number }>(`SELECT id FROM conversations WHERE assigneeId = ? AND channel = ? AND status IN (${statuses})${lock}`, [agentId, channel]);
+  const assigned = await sql.all<{ id: number }>(`SELECT id FROM conversations WHERE assigneeId = ? AND channel = ? AND status IN (${quoted(ACTIVE_STATUSES)})${lock}`, [agentId, channel]);
   const [offered] = await sql.all<{ n: number | string }>(`SELECT COUNT(*) AS n FROM offers WHERE agentId = ? AND channel = ? AND state = 'pending'${lock}`, [agentId, channel]);
   const counted = new Set(assigned.map((a) => Number(a.id)).filter((id) => id !== except));
   let load = counted.size + Number(offered?.n ?? 0);
   if (channel === 'voice') {
     // Two index-friendly reads (by offeredAgentId, by agentId) rather than one OR that a locking read would scan.
-    const states = (list: readonly string[]) => list.map((s) => `'${s}'`).join(',');
     const ringing = await sql.all<{ conversationId: number }>(
-      `SELECT conversationId FROM phone_calls WHERE offeredAgentId = ? AND routingState IN (${states(LIVE_CALL_LOAD_STATES.offered)})${lock}`,
+      `SELECT conversationId FROM phone_calls WHERE offeredAgentId = ? AND routingState IN (${quoted(LIVE_CALL_LOAD_STATES.offered)})${lock}`,
       [agentId],
     );
     const held = await sql.all<{ conversationId: number }>(
-      `SELECT conversationId FROM phone_calls WHERE agentId = ? AND routingState IN (${states(LIVE_CALL_LOAD_STATES.held)})${lock}`,
+      `SELECT conversationId FROM phone_calls WHERE agentId = ? AND routingState IN (${quoted(LIVE_CALL_LOAD_STATES.held)})${lock}`,
       [agentId],
     );
     load += liveCallsBeyond(counted, [...ringing, ...held], except);
@@ -94,7 +96,10 @@ export async function lockAgent(t: Transaction, agentId: number, opts: { skipLoc
   return Object.assign(buildFromRow(Agent, values), { disconnected: Number(disconnected) === 1 });
 }
 
-/** Where-clause on agents serving a queue: department members and all-department agents; the general queue only the latter. */
+/**
+ * Where-clause on agents serving a queue: department members and all-department agents; the general queue only the latter.
+ * For model queries; rankCandidates states the same rule in raw SQL (servesQueueSql).
+ */
 export function servesQueue(departmentId: number | null): WhereOptions<Agent> {
   if (departmentId === null) return { allDepartments: true };
   return {
@@ -105,11 +110,27 @@ export function servesQueue(departmentId: number | null): WhereOptions<Agent> {
   };
 }
 
+/** The database the models are bound to, as withRawSql takes it: for plain reads of callers that hold no context. */
+function modelDatabase(): Database {
+  const sequelize = Conversation.sequelize!;
+  return { sequelize, dialect: sequelize.getDialect() === 'sqlite' ? 'sqlite' : 'mysql' } as Database;
+}
+
+/** One row of the loads query: an assigned case, a count of pending offers, or a live call (`kind`). */
+type LoadRow = { kind: 'case' | 'offer' | 'call'; agentId: number | null; channel: ChannelKind; conversationId: number | null; n: number | string };
+
 /**
  * Active cases plus pending offers per agent and channel, for the agents given (plain reads, outside locks); voice
  * also counts live calls ringing or connected to the agent that are not already one of their assigned cases.
+ * One statement: on the transaction `t` when given, else on a pooled connection.
  */
 export async function loads(agentIds: number[], t?: Transaction, opts: LoadOptions = {}): Promise<Map<number, Map<ChannelKind, number>>> {
+  if (!agentIds.length) return new Map();
+  return t ? loadsWith(rawSql(t), agentIds, opts) : withRawSql(modelDatabase(), (sql) => loadsWith(sql, agentIds, opts));
+}
+
+/** loads on a given runner: assigned cases, pending offers and live calls in one UNION ALL, told apart by `kind`. */
+async function loadsWith(sql: RawSql, agentIds: readonly number[], opts: LoadOptions): Promise<Map<number, Map<ChannelKind, number>>> {
   const out = new Map<number, Map<ChannelKind, number>>();
   if (!agentIds.length) return out;
   const add = (agentId: number, channel: ChannelKind, n: number) => {
@@ -117,43 +138,34 @@ export async function loads(agentIds: number[], t?: Transaction, opts: LoadOptio
     m.set(channel, (m.get(channel) ?? 0) + n);
     out.set(agentId, m);
   };
+  const ids = placeholders(agentIds.length);
+  // The offers branch first: MariaDB sizes a UNION's text columns from all branches, older servers from the first.
+  const rows = await sql.all<LoadRow>(
+    `SELECT 'offer' AS kind, agentId, channel, NULL AS conversationId, COUNT(*) AS n FROM offers WHERE agentId IN (${ids}) AND state = 'pending' GROUP BY agentId, channel
+     UNION ALL
+     SELECT 'case', assigneeId, channel, id, 1 FROM conversations WHERE assigneeId IN (${ids}) AND status IN (${quoted(ACTIVE_STATUSES)})
+     UNION ALL
+     SELECT 'call', CASE WHEN routingState IN (${quoted(LIVE_CALL_LOAD_STATES.offered)}) THEN offeredAgentId ELSE agentId END, 'voice', conversationId, 1 FROM phone_calls
+       WHERE (offeredAgentId IN (${ids}) AND routingState IN (${quoted(LIVE_CALL_LOAD_STATES.offered)}))
+          OR (agentId IN (${ids}) AND routingState IN (${quoted(LIVE_CALL_LOAD_STATES.held)}))`,
+    [...agentIds, ...agentIds, ...agentIds, ...agentIds],
+  );
   const except = opts.exceptConversationId ?? 0;
-  const assigned = (await Conversation.findAll({
-    attributes: ['id', 'assigneeId', 'channel'],
-    where: { assigneeId: { [Op.in]: agentIds }, status: { [Op.in]: [...ACTIVE_STATUSES] } },
-    raw: true,
-    transaction: t,
-  })) as unknown as { id: number; assigneeId: number; channel: ChannelKind }[];
+  // Assigned cases first: a live call is counted only when it is not one of them.
   const voiceCases = new Map<number, Set<number>>();
-  for (const r of assigned) {
-    if (Number(r.id) === except) continue;
-    add(r.assigneeId, r.channel, 1);
-    if (r.channel === 'voice') voiceCases.set(r.assigneeId, (voiceCases.get(r.assigneeId) ?? new Set()).add(Number(r.id)));
+  for (const r of rows) {
+    if (r.kind !== 'case' || Number(r.conversationId) === except) continue;
+    const agentId = Number(r.agentId);
+    add(agentId, r.channel, 1);
+    if (r.channel === 'voice') voiceCases.set(agentId, (voiceCases.get(agentId) ?? new Set()).add(Number(r.conversationId)));
   }
-  const offered = (await Offer.findAll({
-    attributes: ['agentId', 'channel', [fn('COUNT', col('id')), 'n']],
-    where: { agentId: { [Op.in]: agentIds }, state: 'pending' },
-    group: ['agentId', 'channel'],
-    raw: true,
-    transaction: t,
-  })) as unknown as { agentId: number; channel: ChannelKind; n: number | string }[];
-  for (const r of offered) add(r.agentId, r.channel, Number(r.n));
-  const calls = (await PhoneCall.findAll({
-    attributes: ['conversationId', 'offeredAgentId', 'agentId', 'routingState'],
-    where: {
-      [Op.or]: [
-        { offeredAgentId: { [Op.in]: agentIds }, routingState: { [Op.in]: [...LIVE_CALL_LOAD_STATES.offered] } },
-        { agentId: { [Op.in]: agentIds }, routingState: { [Op.in]: [...LIVE_CALL_LOAD_STATES.held] } },
-      ],
-    },
-    raw: true,
-    transaction: t,
-  })) as unknown as Pick<PhoneCall, 'conversationId' | 'offeredAgentId' | 'agentId' | 'routingState'>[];
-  for (const c of calls) {
-    const agentId = c.routingState === 'offered' ? c.offeredAgentId : c.agentId;
-    if (agentId === null) continue;
-    const n = liveCallsBeyond(voiceCases.get(agentId) ?? new Set(), [c], except);
-    if (n) add(agentId, 'voice', n);
+  for (const r of rows) {
+    if (r.kind === 'offer') add(Number(r.agentId), r.channel, Number(r.n));
+    else if (r.kind === 'call' && r.agentId !== null) {
+      const agentId = Number(r.agentId);
+      const n = liveCallsBeyond(voiceCases.get(agentId) ?? new Set(), [{ conversationId: Number(r.conversationId) }], except);
+      if (n) add(agentId, 'voice', n);
+    }
   }
   return out;
 }
@@ -166,46 +178,62 @@ export interface CandidateOptions extends LoadOptions {
   fresh?: boolean;
 }
 
+/** An agent row of the candidates query; the JSON columns are their stored text, as both drivers answer raw reads. */
+type AgentRow = { id: number; languages: unknown; capacity: unknown; lastOfferAt: unknown };
+
 /**
  * The agents a waiting case may be pushed to now, best first by the strategy: active, available, connected (or
  * never connected: REST-only integrations), serving the queue, speaking the case's language, with room on the
  * case's channel, and not having declined or let expire an offer of this case within the exclusion period.
  * Plain reads: the offer itself re-checks everything under the agent's row lock. Live calls are ranked by the same
- * query (server/routing/callCandidates.ts).
+ * query (server/routing/callCandidates.ts). Two statements on one pooled connection: the agents, then their loads.
  */
 export async function rankCandidates(
   r: RoutingRuntime,
   entry: Pick<QueueEntry, 'conversationId' | 'departmentId' | 'channel' | 'language'>,
   opts: CandidateOptions = {},
 ): Promise<Candidate[]> {
-  const agents = await Agent.findAll({
-    attributes: ['id', 'languages', 'capacity', 'lastOfferAt'],
-    where: { [Op.and]: [{ active: true, presence: 'available' }, literal('disconnectedAt IS NULL'), servesQueue(entry.departmentId)] },
+  return withRawSql(r.ctx.db, async (sql) => {
+    const queue = servesQueueSql(entry.departmentId);
+    // A case queued just now has no offers to be refused by: its candidates skip the exclusion subquery.
+    const refused = opts.fresh ? { text: '', params: [] } : recentlyRefused(r, entry.conversationId);
+    const rows = await sql.all<AgentRow>(
+      `SELECT a.id, a.languages, a.capacity, a.lastOfferAt FROM agents a
+       WHERE a.active = 1 AND a.presence = 'available' AND a.disconnectedAt IS NULL AND ${queue.text}${refused.text}`,
+      [...queue.params, ...refused.params],
+    );
+    const excluded = new Set(opts.excludeAgentIds ?? []);
+    const eligible = rows
+      .map((a) => ({ id: Number(a.id), languages: parseJson<Language[]>(a.languages, ['ro']), capacity: parseJson<ChannelCapacity>(a.capacity, DEFAULT_CAPACITY), lastOfferAt: toDate(a.lastOfferAt) }))
+      .filter((a) => speaks(a.languages, entry.language) && !excluded.has(a.id));
+    if (!eligible.length) return [];
+    const load = await loadsWith(sql, eligible.map((a) => a.id), { exceptConversationId: opts.exceptConversationId });
+    const candidates: Candidate[] = [];
+    for (const a of eligible) {
+      const mine = load.get(a.id);
+      if ((mine?.get(entry.channel) ?? 0) >= capacityFor(a.capacity, entry.channel)) continue;
+      const total = mine ? [...mine.values()].reduce((s, n) => s + n, 0) : 0;
+      candidates.push({ agentId: a.id, lastOfferAt: a.lastOfferAt, load: total, capacity: totalCapacity(a.capacity) });
+    }
+    return r.strategy.rank(candidates);
   });
-  const speaking = agents.filter((a) => speaks(a.languages, entry.language));
-  if (!speaking.length) return [];
-  const excluded = new Set(opts.fresh ? [] : await recentlyRefused(r, entry.conversationId));
-  for (const id of opts.excludeAgentIds ?? []) excluded.add(id);
-  const eligible = speaking.filter((a) => !excluded.has(a.id));
-  const load = await loads(eligible.map((a) => a.id), undefined, { exceptConversationId: opts.exceptConversationId });
-  const candidates: Candidate[] = [];
-  for (const a of eligible) {
-    const mine = load.get(a.id);
-    if ((mine?.get(entry.channel) ?? 0) >= capacityFor(a.capacity, entry.channel)) continue;
-    const total = mine ? [...mine.values()].reduce((s, n) => s + n, 0) : 0;
-    candidates.push({ agentId: a.id, lastOfferAt: a.lastOfferAt, load: total, capacity: totalCapacity(a.capacity) });
-  }
-  return r.strategy.rank(candidates);
 }
 
-/** Agents who declined or let expire an offer of this case within the exclusion period. */
-async function recentlyRefused(r: RoutingRuntime, conversationId: number): Promise<number[]> {
-  const rows = await Offer.findAll({
-    attributes: ['agentId'],
-    where: { conversationId, state: { [Op.in]: ['declined', 'expired'] }, answeredAt: { [Op.gt]: new Date(Date.now() - r.settings.exclusionMs) } },
-    raw: true,
-  });
-  return rows.map((o) => o.agentId);
+/** A condition on `agents a` and the values it binds. */
+type SqlFragment = { text: string; params: SqlValue[] };
+
+/** servesQueue as raw SQL on `agents a`: department members and all-department agents; the general queue only the latter. */
+function servesQueueSql(departmentId: number | null): SqlFragment {
+  if (departmentId === null) return { text: 'a.allDepartments = 1', params: [] };
+  return { text: '(a.allDepartments = 1 OR a.id IN (SELECT agentId FROM agent_departments WHERE departmentId = ?))', params: [departmentId] };
+}
+
+/** Leaves out the agents who declined or let expire an offer of this case within the exclusion period (index offers_exclusion). */
+function recentlyRefused(r: RoutingRuntime, conversationId: number): SqlFragment {
+  return {
+    text: " AND NOT EXISTS (SELECT 1 FROM offers o WHERE o.conversationId = ? AND o.agentId = a.id AND o.state IN ('declined', 'expired') AND o.answeredAt > ?)",
+    params: [conversationId, new Date(Date.now() - r.settings.exclusionMs)],
+  };
 }
 
 /** True when an agent's languages include the case's (an agent with no languages listed is taken to speak Romanian). */

@@ -1,7 +1,7 @@
 import { Op, literal } from 'sequelize';
 import { Agent, Offer, QueueEntry } from '../../db/models';
 import type { ConversationStatus } from '../../db/models/Conversation';
-import { buildFromRow, isUniqueViolation, rawSql } from '../../db/rawSql';
+import { buildFromRow, isUniqueViolation, rawSql, withRawSql } from '../../db/rawSql';
 import { logger } from '../log';
 import { RoutingAbort, writeEvents } from './events';
 import { lockFitAgent } from './callCandidates';
@@ -39,7 +39,7 @@ export type OfferOutcome =
 export async function offerToAgent(r: RoutingRuntime, entryId: number, agentId: number, conversationId?: number, opts: { skipLocked?: boolean } = {}): Promise<OfferOutcome> {
   const { ctx, settings } = r;
   // Read outside the transaction: on MariaDB the first plain read fixes the snapshot, and it must come after the locks.
-  const head = conversationId !== undefined ? { conversationId } : await QueueEntry.findByPk(entryId, { attributes: ['conversationId'] });
+  const head = conversationId !== undefined ? { conversationId } : await readEntry(r, entryId);
   if (!head) return { kind: 'gone' };
   try {
     return await ctx.db.transaction(async (t) => {
@@ -111,10 +111,18 @@ export async function offerToAgent(r: RoutingRuntime, entryId: number, agentId: 
 /** A waiting entry as its creator knows it (ingest's in-transaction queueing). */
 export type QueuedEntry = Pick<QueueEntry, 'state' | 'conversationId' | 'departmentId' | 'channel' | 'language'>;
 
+/** A queue entry's routing fields by a plain read on a pooled connection (outside any transaction), or undefined when gone. */
+async function readEntry(r: RoutingRuntime, entryId: number): Promise<QueuedEntry | undefined> {
+  const [row] = await withRawSql(r.ctx.db, (sql) =>
+    sql.all<QueuedEntry>('SELECT state, conversationId, departmentId, channel, language FROM queue_entries WHERE id = ?', [entryId]),
+  );
+  return row;
+}
+
 /** Offers a waiting entry to the best eligible agent, trying the next one when an agent turned out unfit. */
 export async function routeEntry(r: RoutingRuntime, entryId: number, queued?: QueuedEntry): Promise<Offer | null> {
   // An entry ingest queued just now is known without reading it back; the offer re-checks it under locks.
-  const entry = queued ?? (await QueueEntry.findByPk(entryId));
+  const entry = queued ?? (await readEntry(r, entryId));
   if (!entry || entry.state !== 'waiting') return null;
   const candidates = await rankCandidates(r, entry, { fresh: Boolean(queued) });
   // Concurrent routings rank the same agent first; an agent whose row another offer holds is passed over for
