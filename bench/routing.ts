@@ -2,21 +2,24 @@
  * bench/routing — time from the inbound POST /api/v1/contacts to the `offer.created` event at an agent's socket,
  * p50/p95/p99, at 100 and 300 contacts/s with 50 connected agents, on MariaDB (durable commits) + Redis (the
  * socket.io adapter), beside the thinnest path in the same run: a bare express handler doing the same inserts
- * with raw mysql2 in one transaction and one socket emit. The ratio is the figure.
+ * with raw mysql2 in one transaction and one socket emit. The ratio is the figure. The agents' sockets and the
+ * load generator run in a process of their own (bench/routingClients.ts), as browsers and integrations do; the
+ * server's CPU per contact is printed beside the latencies.
  *
  *   source <services env> && npx tsx bench/routing.ts      (needs TEST_MARIADB_URL and TEST_REDIS_URL)
  *   BENCH_SECONDS=5 BENCH_RATES=100,300 BENCH_AGENTS=50 …
- *   BENCH_PATHS=full   (one path only, e.g. under --cpu-prof)
+ *   BENCH_PATHS=full   (one path only)   BENCH_PROFILE=/tmp/prof   (CPU profiles of the measured windows)
  */
-import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, Agent as HttpAgent, request, type Server as HttpServer } from 'node:http';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import inspector from 'node:inspector';
+import { fork } from 'node:child_process';
+import { createServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import express from 'express';
 import mysql from 'mysql2/promise';
 import { Server } from 'socket.io';
-import { io as connect, type Socket } from 'socket.io-client';
 import { Agent } from '../db/models';
 import { createApiKey } from '../server/auth/apiKeys';
 import { createSession, SESSION_COOKIE } from '../server/auth/sessions';
@@ -24,9 +27,9 @@ import { createApp } from '../server/app';
 import { closeContext, createContext } from '../server/boot';
 import { loadConfig } from '../server/config';
 import { configureLogger } from '../server/log';
-import type { OfferCreatedPayload } from '../server/realtime/contract';
 import { startRealtime } from '../server/realtime/server';
 import { configureRouting } from '../server/routing/engine';
+import { contactFor, type ClientPlan, type Measure } from './routingClients';
 import { printTable, quantile } from './stats';
 import { createScratchDatabase } from '../scripts/scratchDatabase';
 
@@ -44,92 +47,77 @@ function required(name: string): string {
 }
 
 
-const keepAlive = new HttpAgent({ keepAlive: true, maxSockets: 64 });
+/** What a path under test hands the client process. */
+type Target = Pick<ClientPlan, 'socketUrl' | 'sockets' | 'postUrl' | 'headers'>;
 
-/** POSTs JSON; resolves with the parsed body. */
-function post(url: string, body: unknown, headers: Record<string, string>): Promise<{ status: number; json: { conversation?: { id: number } } }> {
-  const data = Buffer.from(JSON.stringify(body));
-  return new Promise((resolve, reject) => {
-    const req = request(url, { method: 'POST', agent: keepAlive, headers: { 'content-type': 'application/json', 'content-length': String(data.length), ...headers } }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (c: Buffer) => chunks.push(c));
-      res.on('end', () => {
-        try {
-          resolve({ status: res.statusCode ?? 0, json: JSON.parse(Buffer.concat(chunks).toString() || '{}') });
-        } catch (err) {
-          reject(err);
-        }
+interface Result extends Measure {
+  /** CPU of the server's process (this one) per contact sent. */
+  cpuMsPerContact: number;
+  /** Statements the database server received per contact sent (its `Questions` counter). */
+  statementsPerContact: number;
+}
+
+/** With BENCH_PROFILE=<dir>, a CPU profile of this process over the measured window only (no start-up, no set-up). */
+async function startProfile(): Promise<{ stop(file: string): Promise<void> } | null> {
+  const dir = process.env.BENCH_PROFILE;
+  if (!dir) return null;
+  const session = new inspector.Session();
+  session.connect();
+  const post = (method: string, params?: object) =>
+    new Promise<unknown>((resolve, reject) => session.post(method, params ?? {}, (err, res) => (err ? reject(err) : resolve(res))));
+  await post('Profiler.enable');
+  await post('Profiler.start');
+  return {
+    async stop(file) {
+      const { profile } = (await post('Profiler.stop')) as { profile: unknown };
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(path.join(dir, file), JSON.stringify(profile));
+      session.disconnect();
+    },
+  };
+}
+
+/** The database server's count of statements received so far. */
+async function statementsSoFar(url: string): Promise<number> {
+  const u = new URL(url);
+  const conn = await mysql.createConnection({ host: u.hostname, port: Number(u.port), user: decodeURIComponent(u.username), password: decodeURIComponent(u.password) });
+  try {
+    const [rows] = await conn.query<mysql.RowDataPacket[]>("SHOW GLOBAL STATUS LIKE 'Questions'");
+    return Number(rows[0]?.Value ?? 0);
+  } finally {
+    await conn.end();
+  }
+}
+
+/** Runs the agents and the load generator in their own process against `target`; measures this process's CPU meanwhile. */
+async function drive(rate: number, target: Target, run: string, mariadb: string): Promise<Result> {
+  const child = fork(path.join(__dirname, 'routingClients.ts'), [], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const next = (type: string) =>
+    new Promise<{ type: string; measure?: Measure }>((resolve, reject) => {
+      const onExit = (code: number | null) => reject(new Error(`the client process exited (${code}) before '${type}'`));
+      child.once('exit', onExit);
+      child.once('message', (m: { type: string; measure?: Measure }) => {
+        child.off('exit', onExit);
+        if (m.type === type) resolve(m);
+        else reject(new Error(`expected '${type}' from the client process, got '${m.type}'`));
       });
     });
-    req.on('error', reject);
-    req.end(data);
-  });
-}
-
-const contactFor = (run: string, i: number) => ({
-  channel: 'api',
-  externalId: `${run}-${i}`,
-  from: { name: `Cetățean ${i}`, email: `cetatean.${run}.${i}@exemplu.ro` },
-  subject: 'Sesizare iluminat public',
-  text: 'Becul de pe stâlpul din fața blocului nu mai funcționează de o săptămână.',
-});
-
-interface Measure { latencies: number[]; errors: number; missing: number; sent: number; cpuMsPerContact: number }
-
-/**
- * Fires `rate` contacts per second for SECONDS (open loop: the schedule does not wait for answers) and matches
- * each to the first offer.created for its conversation.
- */
-async function drive(rate: number, send: (i: number) => Promise<number | null>, arrivals: Map<number, number>): Promise<Measure> {
-  const total = Math.round(rate * SECONDS);
-  const sentAt = new Map<number, number>();
-  // CPU of this process (server, load generator and the agents' sockets alike) per contact sent.
+  const ready = next('ready');
+  child.send({ type: 'start', plan: { ...target, rate, seconds: SECONDS, run } satisfies ClientPlan });
+  await ready;
+  const statements0 = await statementsSoFar(mariadb);
+  const profiler = await startProfile();
   const cpu0 = process.cpuUsage();
-  let errors = 0;
-  const started = performance.now();
-  const inflight: Promise<void>[] = [];
-  for (let i = 0; i < total; i++) {
-    const due = started + (i * 1000) / rate;
-    const wait = due - performance.now();
-    if (wait > 1) await new Promise((r) => setTimeout(r, wait));
-    const t0 = performance.now();
-    inflight.push(
-      send(i).then(
-        (conversationId) => {
-          if (conversationId === null) errors++;
-          else sentAt.set(conversationId, t0);
-        },
-        () => void errors++,
-      ),
-    );
-  }
-  await Promise.all(inflight);
-  const deadline = performance.now() + 10_000;
-  while ([...sentAt.keys()].some((id) => !arrivals.has(id)) && performance.now() < deadline) await new Promise((r) => setTimeout(r, 50));
-  const latencies: number[] = [];
-  let missing = 0;
-  for (const [id, t0] of sentAt) {
-    const at = arrivals.get(id);
-    if (at === undefined) missing++;
-    else latencies.push(at - t0);
-  }
+  const result = next('result');
+  child.send({ type: 'go' });
+  const { measure } = await result;
   const cpu = process.cpuUsage(cpu0);
-  return { latencies, errors, missing, sent: total, cpuMsPerContact: (cpu.user + cpu.system) / 1000 / total };
-}
-
-async function connectAll(url: string, opts: (i: number) => { query?: Record<string, string>; cookie?: string }, onOffer: (p: OfferCreatedPayload) => void): Promise<Socket[]> {
-  const sockets: Socket[] = [];
-  for (let i = 0; i < AGENTS; i++) {
-    const o = opts(i);
-    const s = connect(url, { transports: ['websocket'], forceNew: true, reconnection: false, query: o.query, extraHeaders: o.cookie ? { cookie: o.cookie } : {} });
-    s.on('offer.created', (p: OfferCreatedPayload) => onOffer(p));
-    await new Promise<void>((resolve, reject) => {
-      s.once('connect', () => resolve());
-      s.once('connect_error', reject);
-    });
-    sockets.push(s);
-  }
-  return sockets;
+  await profiler?.stop(`${run}.cpuprofile`);
+  const statements = (await statementsSoFar(mariadb)) - statements0;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.send({ type: 'quit' });
+  await exited;
+  return { ...measure!, cpuMsPerContact: (cpu.user + cpu.system) / 1000 / measure!.sent, statementsPerContact: statements / measure!.sent };
 }
 
 /** The full path: the app's POST /api/v1/contacts → ingest → routing → realtime (Redis adapter) → the socket. */
@@ -155,21 +143,11 @@ async function fullPath(mariadb: string, redis: string) {
   const realtime = await startRealtime(ctx, server);
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const arrivals = new Map<number, number>();
-  const sockets = await connectAll(`${url}/agents`, (i) => ({ cookie: cookies[i] }), (p) => {
-    if (!arrivals.has(p.offer.conversationId)) arrivals.set(p.offer.conversationId, performance.now());
-  });
-  const run = `full${Date.now()}`;
-  const send = async (i: number) => {
-    const res = await post(`${url}/api/v1/contacts`, contactFor(run, i), { authorization: `Bearer ${key}` });
-    return res.status === 201 && res.json.conversation ? res.json.conversation.id : null;
-  };
-  await send(-1); // warm-up
+  const target: Target = { socketUrl: `${url}/agents`, sockets: cookies.map((cookie) => ({ cookie })), postUrl: `${url}/api/v1/contacts`, headers: { authorization: `Bearer ${key}` } };
   return {
-    arrivals,
-    send,
+    target,
     async close() {
-      for (const s of sockets) s.close();
+      realtime.io.disconnectSockets(true);
       await routing.stop();
       await ctx.events.drain();
       await realtime.stop();
@@ -242,21 +220,10 @@ async function thinPath(mariadb: string) {
   });
   await new Promise<void>((r) => http.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(http.address() as AddressInfo).port}`;
-  const arrivals = new Map<number, number>();
-  const sockets = await connectAll(url, (i) => ({ query: { agentId: String(agentIds[i]) } }), (p) => {
-    if (!arrivals.has(p.offer.conversationId)) arrivals.set(p.offer.conversationId, performance.now());
-  });
-  const run = `thin${Date.now()}`;
-  const send = async (i: number) => {
-    const res = await post(`${url}/contacts`, contactFor(run, i), {});
-    return res.status === 201 && res.json.conversation ? res.json.conversation.id : null;
-  };
-  await send(-1);
+  const target: Target = { socketUrl: url, sockets: agentIds.map((id) => ({ query: { agentId: String(id) } })), postUrl: `${url}/contacts`, headers: {} };
   return {
-    arrivals,
-    send,
+    target,
     async close() {
-      for (const s of sockets) s.close();
       io.disconnectSockets(true);
       http.closeAllConnections();
       await new Promise<void>((r) => http.close(() => r()));
@@ -273,29 +240,28 @@ async function main(): Promise<void> {
   console.log(`bench/routing: ${AGENTS} agents connected, ${SECONDS} s per rate, MariaDB (innodb_flush_log_at_trx_commit=1) + Redis adapter`);
   const rows: Record<string, string | number>[] = [];
   const ratios: string[] = [];
-  const none: Measure = { latencies: [], errors: 0, missing: 0, sent: 0, cpuMsPerContact: 0 };
+  const none: Result = { latencies: [], errors: 0, missing: 0, sent: 0, cpuMsPerContact: 0, statementsPerContact: 0 };
   for (const rate of RATES) {
     let t = none;
     let f = none;
     if (PATHS.has('thin')) {
       const thin = await thinPath(mariadb);
-      t = await drive(rate, thin.send, thin.arrivals);
+      t = await drive(rate, thin.target, `thin${Date.now()}`, mariadb);
       await thin.close();
     }
     if (PATHS.has('full')) {
       const full = await fullPath(mariadb, redis);
-      f = await drive(rate, full.send, full.arrivals);
+      f = await drive(rate, full.target, `full${Date.now()}`, mariadb);
       await full.close();
     }
     for (const [label, m] of [['thinnest (raw mysql2 + 1 emit)', t], ['Ghișeu (API → ingest → routing → socket)', f]] as const) {
       if (m === none) continue;
-      rows.push({ path: label, rate, sent: m.sent, errors: m.errors, missing: m.missing, p50: quantile(m.latencies, 0.5), p95: quantile(m.latencies, 0.95), p99: quantile(m.latencies, 0.99), 'cpu ms/contact': m.cpuMsPerContact });
+      rows.push({ path: label, rate, sent: m.sent, errors: m.errors, missing: m.missing, p50: quantile(m.latencies, 0.5), p95: quantile(m.latencies, 0.95), p99: quantile(m.latencies, 0.99), 'server cpu ms/contact': m.cpuMsPerContact, 'statements/contact': m.statementsPerContact });
     }
     if (t !== none && f !== none) ratios.push(`${rate}/s: p50 ×${(quantile(f.latencies, 0.5) / quantile(t.latencies, 0.5)).toFixed(2)}, p99 ×${(quantile(f.latencies, 0.99) / quantile(t.latencies, 0.99)).toFixed(2)}`);
   }
   printTable(rows);
   console.log(`ratio Ghișeu / thinnest: ${ratios.join('; ')}`);
-  keepAlive.destroy();
 }
 
 main().then(
