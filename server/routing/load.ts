@@ -193,30 +193,41 @@ export async function rankCandidates(
   entry: Pick<QueueEntry, 'conversationId' | 'departmentId' | 'channel' | 'language'>,
   opts: CandidateOptions = {},
 ): Promise<Candidate[]> {
-  return withRawSql(r.ctx.db, async (sql) => {
-    const queue = servesQueueSql(entry.departmentId);
-    // A case queued just now has no offers to be refused by: its candidates skip the exclusion subquery.
-    const refused = opts.fresh ? { text: '', params: [] } : recentlyRefused(r, entry.conversationId);
-    const rows = await sql.all<AgentRow>(
-      `SELECT a.id, a.languages, a.capacity, a.lastOfferAt FROM agents a
-       WHERE a.active = 1 AND a.presence = 'available' AND a.disconnectedAt IS NULL AND ${queue.text}${refused.text}`,
-      [...queue.params, ...refused.params],
-    );
-    const excluded = new Set(opts.excludeAgentIds ?? []);
-    const eligible = rows
-      .map((a) => ({ id: Number(a.id), languages: parseJson<Language[]>(a.languages, ['ro']), capacity: parseJson<ChannelCapacity>(a.capacity, DEFAULT_CAPACITY), lastOfferAt: toDate(a.lastOfferAt) }))
-      .filter((a) => speaks(a.languages, entry.language) && !excluded.has(a.id));
-    if (!eligible.length) return [];
-    const load = await loadsWith(sql, eligible.map((a) => a.id), { exceptConversationId: opts.exceptConversationId });
-    const candidates: Candidate[] = [];
-    for (const a of eligible) {
-      const mine = load.get(a.id);
-      if ((mine?.get(entry.channel) ?? 0) >= capacityFor(a.capacity, entry.channel)) continue;
-      const total = mine ? [...mine.values()].reduce((s, n) => s + n, 0) : 0;
-      candidates.push({ agentId: a.id, lastOfferAt: a.lastOfferAt, load: total, capacity: totalCapacity(a.capacity) });
-    }
-    return r.strategy.rank(candidates);
-  });
+  return withRawSql(r.ctx.db, (sql) => rankCandidatesOn(sql, r, entry, opts));
+}
+
+/**
+ * rankCandidates on a given runner: inside a transaction (ingest's in-transaction offer) the reads must use the
+ * transaction's own connection, never wait for a second one from the pool.
+ */
+export async function rankCandidatesOn(
+  sql: RawSql,
+  r: RoutingRuntime,
+  entry: Pick<QueueEntry, 'conversationId' | 'departmentId' | 'channel' | 'language'>,
+  opts: CandidateOptions = {},
+): Promise<Candidate[]> {
+  const queue = servesQueueSql(entry.departmentId);
+  // A case queued just now has no offers to be refused by: its candidates skip the exclusion subquery.
+  const refused = opts.fresh ? { text: '', params: [] } : recentlyRefused(r, entry.conversationId);
+  const rows = await sql.all<AgentRow>(
+    `SELECT a.id, a.languages, a.capacity, a.lastOfferAt FROM agents a
+     WHERE a.active = 1 AND a.presence = 'available' AND a.disconnectedAt IS NULL AND ${queue.text}${refused.text}`,
+    [...queue.params, ...refused.params],
+  );
+  const excluded = new Set(opts.excludeAgentIds ?? []);
+  const eligible = rows
+    .map((a) => ({ id: Number(a.id), languages: parseJson<Language[]>(a.languages, ['ro']), capacity: parseJson<ChannelCapacity>(a.capacity, DEFAULT_CAPACITY), lastOfferAt: toDate(a.lastOfferAt) }))
+    .filter((a) => speaks(a.languages, entry.language) && !excluded.has(a.id));
+  if (!eligible.length) return [];
+  const load = await loadsWith(sql, eligible.map((a) => a.id), { exceptConversationId: opts.exceptConversationId });
+  const candidates: Candidate[] = [];
+  for (const a of eligible) {
+    const mine = load.get(a.id);
+    if ((mine?.get(entry.channel) ?? 0) >= capacityFor(a.capacity, entry.channel)) continue;
+    const total = mine ? [...mine.values()].reduce((s, n) => s + n, 0) : 0;
+    candidates.push({ agentId: a.id, lastOfferAt: a.lastOfferAt, load: total, capacity: totalCapacity(a.capacity) });
+  }
+  return r.strategy.rank(candidates);
 }
 
 /** A condition on `agents a` and the values it binds. */

@@ -3,11 +3,11 @@ import { Agent, Offer, QueueEntry } from '../../db/models';
 import type { ConversationStatus } from '../../db/models/Conversation';
 import { buildFromRow, isUniqueViolation, rawSql, withRawSql } from '../../db/rawSql';
 import { logger } from '../log';
-import { RoutingAbort, writeEvents } from './events';
+import { RoutingAbort } from './events';
 import { lockFitAgent } from './callCandidates';
 import { rankCandidates, ROUTABLE_STATUSES } from './load';
 import type { RoutingRuntime } from './runtime';
-import { afterCommitQueues } from './syncQueueEntry';
+import { writeOffer } from './writeOffer';
 
 const log = logger('routing');
 
@@ -31,13 +31,11 @@ export type OfferOutcome =
 /**
  * Reserves a waiting case for one agent: in one transaction, the conversation and the agent are locked (in that
  * order, everywhere), the agent re-checked (active, available, connected, serving the queue, speaking the
- * language, room on the channel read under a shared lock), the entry moved `waiting → offered` by a conditional
- * UPDATE whose affected-row count decides, and the offer inserted with `pendingKey` = the case (unique index: a
- * second pending offer for the case cannot exist). The timeline row `offer.created` is written in the same
- * transaction; `offer.changed` is published after commit.
+ * language, room on the channel read under a shared lock), then writeOffer writes the offer and moves the entry
+ * (server/routing/writeOffer.ts: the unique pendingKey and a conditional UPDATE decide a race).
  */
 export async function offerToAgent(r: RoutingRuntime, entryId: number, agentId: number, conversationId?: number, opts: { skipLocked?: boolean } = {}): Promise<OfferOutcome> {
-  const { ctx, settings } = r;
+  const { ctx } = r;
   // Read outside the transaction: on MariaDB the first plain read fixes the snapshot, and it must come after the locks.
   const head = conversationId !== undefined ? { conversationId } : await readEntry(r, entryId);
   if (!head) return { kind: 'gone' };
@@ -60,46 +58,7 @@ export async function offerToAgent(r: RoutingRuntime, entryId: number, agentId: 
       if (fit === 'busy') return { kind: 'agent_busy' } as const;
       if (!fit) return { kind: 'agent_unfit' } as const;
 
-      const now = new Date();
-      const moved = await sql.run("UPDATE queue_entries SET state = 'offered', updatedAt = ? WHERE id = ? AND state = 'waiting'", [now, entryId]);
-      if (moved.affectedRows !== 1) return { kind: 'gone' } as const;
-      const values = {
-        queueEntryId: entryId,
-        conversationId: entry.conversationId,
-        agentId,
-        channel: entry.channel,
-        state: 'pending' as const,
-        pendingKey: entry.conversationId,
-        reason: null,
-        expiresAt: new Date(now.getTime() + settings.offerTimeoutMs),
-        answeredAt: null,
-        createdAt: now,
-        updatedAt: now,
-      };
-      let offerId: number;
-      try {
-        offerId = (
-          await sql.run(
-            'INSERT INTO offers (queueEntryId, conversationId, agentId, channel, state, pendingKey, reason, expiresAt, answeredAt, createdAt, updatedAt) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, NULL, ?, ?)',
-            [entryId, entry.conversationId, agentId, entry.channel, 'pending', entry.conversationId, values.expiresAt, now, now],
-          )
-        ).insertId;
-      } catch (err) {
-        // Another pending offer of this case exists (the unique pendingKey): someone else reserved it.
-        if (isUniqueViolation(err)) throw new RoutingAbort('gone');
-        throw err;
-      }
-      const offer = buildFromRow(Offer, { id: offerId, ...values });
-      await sql.run('UPDATE queue_entries SET offerId = ?, updatedAt = ? WHERE id = ?', [offerId, now, entryId]);
-      await sql.run('UPDATE agents SET lastOfferAt = ?, updatedAt = ? WHERE id = ?', [now, now, agentId]);
-      const [eventId] = await writeEvents(t, [
-        { conversationId: entry.conversationId, type: 'offer.created', data: { offerId, agentId, expiresAt: values.expiresAt.toISOString() } },
-      ]);
-      t.afterCommit(() => {
-        ctx.events.emit('offer.changed', { offerId: offer.id, conversationId: entry.conversationId, agentId, eventId: eventId ?? null });
-        ctx.events.emit('agent.changed', { agentId });
-      });
-      afterCommitQueues(r, t, [entry.departmentId]);
+      const { offer } = await writeOffer(r, t, entryId, entry, agentId);
       return { kind: 'offered', offer } as const;
     });
   } catch (err) {

@@ -1,36 +1,52 @@
 import type { IngestWriteHook } from '../ingest/ingestHooks';
-import { insertReturningIds } from '../../db/rawSql';
-import { ROUTABLE_STATUSES } from './load';
+import { lockFitAgent } from './callCandidates';
+import type { RoutingEventInput } from './events';
+import { writeEvents } from './events';
+import { rankCandidatesOn, ROUTABLE_STATUSES } from './load';
 import type { QueuedEntry } from './offerConversation';
 import type { RoutingRuntime } from './runtime';
 import { afterCommitQueues } from './syncQueueEntry';
+import { writeOffer } from './writeOffer';
+
+/** How many of the best candidates a new case is tried on inside ingest's transaction (agents whose row is busy are passed over). */
+const IN_TRANSACTION_TRIES = 3;
 
 /**
- * Queues a case in the transaction that opens it: the waiting entry and its `conversation.queued` row commit
- * with the case, so routing's next step is the offer itself. Calls and scanned letters are left to
- * syncQueueEntry after commit: the phone module routes a live call, and a letter waits for OCR and review.
- * `queued` learns, after commit only, which entry a case got, so the engine offers it without reconciling.
+ * Queues a case in the transaction that opens it, and offers it there too when an agent is free: the entry, the
+ * offer and their timeline rows commit with the case, so the contact's one commit is also its reservation.
+ * Only agents whose row no other transaction holds are tried (SKIP LOCKED: ingest never waits on an agent while
+ * it holds the registration counter); when none is free the case waits and the engine routes it after commit.
+ * Calls and scanned letters are left to syncQueueEntry after commit: the phone module routes a live call, and a
+ * letter waits for OCR and review. `queued` learns, after commit only, which entry a waiting case got, so the
+ * engine offers it without reconciling.
  */
 export function queueOnIngest(r: RoutingRuntime, queued: Map<number, { entryId: number; entry: QueuedEntry }>): IngestWriteHook {
   return async ({ sql, transaction, conversation: c, created, now }) => {
     if (!created || c.channel === 'voice' || c.channel === 'letter') return;
     if (!ROUTABLE_STATUSES.includes(c.status) || c.assigneeId !== null) return;
     const departmentId = c.departmentId ?? null;
-    const entry = await sql.run(
-      "INSERT INTO queue_entries (conversationId, departmentId, channel, language, priority, dueAt, state, offerId, enqueuedAt, createdAt, updatedAt) VALUES (?, ?, ?, ?, ?, ?, 'waiting', NULL, ?, ?, ?)",
-      [c.id, departmentId, c.channel, c.language, c.priority, c.dueAt, now, now, now],
-    );
-    const eventIds = await insertReturningIds(
-      sql,
-      'conversation_events',
-      ['conversationId', 'type', 'actorType', 'actorId', 'data', 'public', 'createdAt'],
-      [[c.id, 'conversation.queued', 'system', null, JSON.stringify({ queueEntryId: entry.insertId, departmentId }), false, now]],
-    );
+    const entryId = (
+      await sql.run(
+        "INSERT INTO queue_entries (conversationId, departmentId, channel, language, priority, dueAt, state, offerId, enqueuedAt, createdAt, updatedAt) VALUES (?, ?, ?, ?, ?, ?, 'waiting', NULL, ?, ?, ?)",
+        [c.id, departmentId, c.channel, c.language, c.priority, c.dueAt, now, now, now],
+      )
+    ).insertId;
+    const entry: QueuedEntry = { state: 'waiting', conversationId: c.id, departmentId, channel: c.channel, language: c.language };
+    const queuedEvent: RoutingEventInput = { conversationId: c.id, type: 'conversation.queued', data: { queueEntryId: entryId, departmentId } };
+
+    const candidates = await rankCandidatesOn(sql, r, entry, { fresh: true });
+    for (const candidate of candidates.slice(0, IN_TRANSACTION_TRIES)) {
+      const fit = await lockFitAgent(r, transaction, candidate.agentId, entry, { skipLocked: true });
+      if (fit === 'busy' || !fit) continue;
+      const { eventIds } = await writeOffer(r, transaction, entryId, entry, candidate.agentId, { eventsBefore: [queuedEvent] });
+      // Published with contact.ingested, not as a conversation.changed of its own: one re-read per new case.
+      return eventIds;
+    }
+    const eventIds = await writeEvents(transaction, [queuedEvent]);
     transaction.afterCommit(() => {
-      queued.set(c.id, { entryId: entry.insertId, entry: { state: 'waiting', conversationId: c.id, departmentId, channel: c.channel, language: c.language } });
+      queued.set(c.id, { entryId, entry });
     });
     afterCommitQueues(r, transaction, [departmentId]);
-    // Published with contact.ingested, not as a conversation.changed of its own: one re-read per new case.
     return eventIds;
   };
 }

@@ -1,4 +1,5 @@
-import { Conversation, ConversationEvent, Message, QueueEntry } from '../../db/models';
+import { Conversation, ConversationEvent, Message, Offer, QueueEntry } from '../../db/models';
+import { rawSql } from '../../db/rawSql';
 import { onIngestWrite } from '../../server/ingest/ingestHooks';
 import { ingestContact } from '../../server/ingest/ingestContact';
 import { configureRouting } from '../../server/routing/engine';
@@ -71,6 +72,86 @@ describe.each(DIALECTS)('a new case is queued in the transaction that opens it, 
       expect(seqs).toEqual(seqs.map((_, i) => i + 1));
       expect(next.conversation.registrationSeq).toBe(seqs.length);
     });
+  });
+
+  describe('the offer in the same transaction (hook only: what the ingest commit alone wrote)', () => {
+    let queued: Parameters<typeof queueOnIngest>[1];
+    let off: () => void;
+    let published: { conversationId: number; eventIds: number[] }[];
+    let offered: number[];
+    beforeEach(() => {
+      published = [];
+      offered = [];
+      t.ctx.events.on('contact.ingested', (p) => {
+        published.push({ conversationId: p.conversationId, eventIds: p.eventIds });
+      });
+      t.ctx.events.on('offer.changed', (p) => {
+        offered.push(p.offerId);
+      });
+      queued = new Map();
+      off = onIngestWrite(t.ctx, queueOnIngest(configureRouting(t.ctx, {}).runtime, queued));
+    });
+    afterEach(() => off());
+
+    test('nobody available: the case waits for the engine, with no offer row', async () => {
+      await agent({ allDepartments: true, presence: 'away' });
+      const r = await ingestContact(t.ctx, contact());
+      expect((await QueueEntry.findOne({ where: { conversationId: r.conversation.id } }))?.state).toBe('waiting');
+      expect(await Offer.count()).toBe(0);
+      expect(queued.has(r.conversation.id)).toBe(true);
+    });
+
+    test('an agent at capacity on the channel is passed over for one with room', async () => {
+      const full = await agent({ allDepartments: true, presence: 'available', capacity: { api: 1 } });
+      const first = await ingestContact(t.ctx, contact());
+      expect((await Offer.findOne({ where: { conversationId: first.conversation.id } }))?.agentId).toBe(full.id);
+      const free = await agent({ allDepartments: true, presence: 'available', capacity: { api: 1 } });
+      const second = await ingestContact(t.ctx, contact());
+      expect((await Offer.findOne({ where: { conversationId: second.conversation.id } }))?.agentId).toBe(free.id);
+      const third = await ingestContact(t.ctx, contact());
+      expect((await QueueEntry.findOne({ where: { conversationId: third.conversation.id } }))?.state).toBe('waiting');
+      expect(await Offer.count({ where: { state: 'pending' } })).toBe(2);
+    });
+
+    test('an available agent gets the offer in the commit that opens the case: entry, offer and rows together, published once', async () => {
+      const a = await agent({ allDepartments: true, presence: 'available' });
+      const r = await ingestContact(t.ctx, contact());
+      const entry = await QueueEntry.findOne({ where: { conversationId: r.conversation.id } });
+      const offer = await Offer.findOne({ where: { conversationId: r.conversation.id } });
+      expect(entry).toMatchObject({ state: 'offered', offerId: offer!.id });
+      expect(offer).toMatchObject({ agentId: a.id, state: 'pending', pendingKey: r.conversation.id, queueEntryId: entry!.id });
+      const rows = await ConversationEvent.findAll({ where: { conversationId: r.conversation.id }, order: [['id', 'ASC']] });
+      expect(rows.map((e) => e.type)).toEqual(['conversation.created', 'message.received', 'conversation.queued', 'offer.created']);
+      expect(published).toEqual([{ conversationId: r.conversation.id, eventIds: rows.map((e) => e.id) }]);
+      expect(offered).toEqual([offer!.id]);
+      expect(queued.size).toBe(0);
+      expect((await a.reload()).lastOfferAt).not.toBeNull();
+    });
+
+    if (dialect === 'mariadb') {
+      test('an agent whose row another transaction holds is not waited for (MariaDB: SKIP LOCKED); the case waits instead', async () => {
+        const a = await agent({ allDepartments: true, presence: 'available' });
+        let release!: () => void;
+        const held = new Promise<void>((resolve) => (release = resolve));
+        let locked!: () => void;
+        const isLocked = new Promise<void>((resolve) => (locked = resolve));
+        const holder = t.ctx.db.transaction(async (tx) => {
+          await rawSql(tx).all('SELECT id FROM agents WHERE id = ? FOR UPDATE', [a.id]);
+          locked();
+          await held;
+        });
+        await isLocked;
+        const started = Date.now();
+        const r = await ingestContact(t.ctx, contact());
+        const took = Date.now() - started;
+        release();
+        await holder;
+        expect(took).toBeLessThan(5000); // the lock wait timeout is far longer: ingest did not queue behind the lock
+        expect((await QueueEntry.findOne({ where: { conversationId: r.conversation.id } }))?.state).toBe('waiting');
+        expect(await Offer.count()).toBe(0);
+        expect(queued.has(r.conversation.id)).toBe(true);
+      });
+    }
   });
 
   test('with the engine running, the queued case is offered to an available agent once', async () => {

@@ -1,0 +1,71 @@
+import type { Transaction } from 'sequelize';
+import type { QueueEntry } from '../../db/models';
+import { Offer } from '../../db/models';
+import { buildFromRow, isUniqueViolation, rawSql } from '../../db/rawSql';
+import { RoutingAbort, writeEvents, type RoutingEventInput } from './events';
+import type { RoutingRuntime } from './runtime';
+import { afterCommitQueues } from './syncQueueEntry';
+
+/** The entry an offer reserves, as the transaction holding it knows it. */
+export type OfferedEntry = Pick<QueueEntry, 'conversationId' | 'departmentId' | 'channel'>;
+
+/**
+ * Writes one offer: the caller's transaction holds the case (locked or just inserted) and the agent's row, and
+ * found the agent fit. The offer is inserted with `pendingKey` = the case (unique index: a second pending offer
+ * for the case cannot exist), then the entry moves `waiting → offered` by a conditional UPDATE whose affected-row
+ * count decides; either failing rolls back with RoutingAbort('gone'). The `offer.created` row is written with
+ * `eventsBefore` in one statement; `offer.changed` and `agent.changed` are published after commit.
+ */
+export async function writeOffer(
+  r: RoutingRuntime,
+  t: Transaction,
+  entryId: number,
+  entry: OfferedEntry,
+  agentId: number,
+  opts: { eventsBefore?: RoutingEventInput[] } = {},
+): Promise<{ offer: Offer; eventIds: number[] }> {
+  const sql = rawSql(t);
+  const now = new Date();
+  const expiresAt = new Date(now.getTime() + r.settings.offerTimeoutMs);
+  let offerId: number;
+  try {
+    offerId = (
+      await sql.run(
+        "INSERT INTO offers (queueEntryId, conversationId, agentId, channel, state, pendingKey, reason, expiresAt, answeredAt, createdAt, updatedAt) VALUES (?, ?, ?, ?, 'pending', ?, NULL, ?, NULL, ?, ?)",
+        [entryId, entry.conversationId, agentId, entry.channel, entry.conversationId, expiresAt, now, now],
+      )
+    ).insertId;
+  } catch (err) {
+    // Another pending offer of this case exists (the unique pendingKey): someone else reserved it.
+    if (isUniqueViolation(err)) throw new RoutingAbort('gone');
+    throw err;
+  }
+  const moved = await sql.run("UPDATE queue_entries SET state = 'offered', offerId = ?, updatedAt = ? WHERE id = ? AND state = 'waiting'", [offerId, now, entryId]);
+  if (moved.affectedRows !== 1) throw new RoutingAbort('gone');
+  await sql.run('UPDATE agents SET lastOfferAt = ?, updatedAt = ? WHERE id = ?', [now, now, agentId]);
+  const eventIds = await writeEvents(t, [
+    ...(opts.eventsBefore ?? []),
+    { conversationId: entry.conversationId, type: 'offer.created', data: { offerId, agentId, expiresAt: expiresAt.toISOString() } },
+  ]);
+  const offer = buildFromRow(Offer, {
+    id: offerId,
+    queueEntryId: entryId,
+    conversationId: entry.conversationId,
+    agentId,
+    channel: entry.channel,
+    state: 'pending',
+    pendingKey: entry.conversationId,
+    reason: null,
+    expiresAt,
+    answeredAt: null,
+    createdAt: now,
+    updatedAt: now,
+  });
+  const offerEventId = eventIds[eventIds.length - 1] ?? null;
+  t.afterCommit(() => {
+    r.ctx.events.emit('offer.changed', { offerId, conversationId: entry.conversationId, agentId, eventId: offerEventId });
+    r.ctx.events.emit('agent.changed', { agentId });
+  });
+  afterCommitQueues(r, t, [entry.departmentId]);
+  return { offer, eventIds };
+}
