@@ -1,4 +1,4 @@
-import type { Model, ModelStatic, Transaction } from 'sequelize';
+import type { Model, ModelStatic, Sequelize, Transaction } from 'sequelize';
 import type { Database, Dialect } from './connection';
 
 /** A value a raw statement binds: Dates and booleans are converted to the form each dialect stores. */
@@ -59,6 +59,14 @@ export async function withRawSql<T>(db: Database, fn: (sql: RawSql) => Promise<T
   } finally {
     await manager.releaseConnection(connection);
   }
+}
+
+/**
+ * The database a Sequelize instance opens, as withRawSql takes it: for plain reads of callers that hold no
+ * context (pass a model's `sequelize`, the instance its own queries use).
+ */
+export function databaseOf(sequelize: Sequelize): Database {
+  return { sequelize, dialect: sequelize.getDialect() === 'sqlite' ? 'sqlite' : 'mysql' } as Database;
 }
 
 /** A driver's DATETIME value as a Date (mysql2 answers Dates; SQLite the text Sequelize stored). */

@@ -1,8 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { RequestHandler } from 'express';
-import type { Database } from '../../db/connection';
 import { ApiKey } from '../../db/models';
-import { buildFromRow, withRawSql } from '../../db/rawSql';
+import { buildFromRow, databaseOf, withRawSql } from '../../db/rawSql';
 import { unauthenticated } from '../errors';
 
 const KEY_PREFIX = 'gk_';
@@ -23,7 +22,7 @@ export async function createApiKey(name: string): Promise<{ key: string; apiKey:
 export async function findApiKey(key: string): Promise<ApiKey | null> {
   if (!key.startsWith(KEY_PREFIX) || key.length > 100) return null;
   const digest = hashKey(key);
-  const [found] = await withRawSql(modelDatabase(), (sql) => sql.all<Record<string, unknown>>('SELECT id, name, prefix, keyHash, lastUsedAt, revokedAt, createdAt, updatedAt FROM api_keys WHERE keyHash = ?', [digest]));
+  const [found] = await withRawSql(databaseOf(ApiKey.sequelize!), (sql) => sql.all<Record<string, unknown>>('SELECT id, name, prefix, keyHash, lastUsedAt, revokedAt, createdAt, updatedAt FROM api_keys WHERE keyHash = ?', [digest]));
   const row = found ? buildFromRow(ApiKey, found) : null;
   // The lookup is by hash already; the constant-time compare keeps the check honest if the query changes.
   if (!row || row.revokedAt || !timingSafeEqual(Buffer.from(row.keyHash), Buffer.from(digest))) return null;
@@ -33,12 +32,6 @@ export async function findApiKey(key: string): Promise<ApiKey | null> {
     await row.save({ fields: ['lastUsedAt'] }).catch(() => undefined);
   }
   return row;
-}
-
-/** The database the ApiKey model is bound to, as withRawSql takes it (a key check runs before any context is at hand). */
-function modelDatabase(): Database {
-  const sequelize = ApiKey.sequelize!;
-  return { sequelize, dialect: sequelize.getDialect() === 'sqlite' ? 'sqlite' : 'mysql' } as Database;
 }
 
 declare module 'express-serve-static-core' {

@@ -1,4 +1,4 @@
-import { Op, literal, type Transaction, type WhereOptions } from 'sequelize';
+import type { Transaction } from 'sequelize';
 import type { ChannelKind, Language } from '../../channels/contract';
 import { Agent, Conversation } from '../../db/models';
 import { DEFAULT_CAPACITY, type ChannelCapacity } from '../../db/models/Agent';
@@ -6,7 +6,7 @@ import type { ConversationStatus } from '../../db/models/Conversation';
 import type { QueueEntry } from '../../db/models/QueueEntry';
 import type { Database } from '../../db/connection';
 import { parseJson } from '../../db/models/json';
-import { buildFromRow, placeholders, rawSql, toDate, withRawSql, type RawSql, type SqlValue } from '../../db/rawSql';
+import { buildFromRow, databaseOf, placeholders, rawSql, toDate, withRawSql, type RawSql, type SqlValue } from '../../db/rawSql';
 import type { RoutingRuntime } from './runtime';
 import type { Candidate } from './strategy';
 
@@ -96,26 +96,6 @@ export async function lockAgent(t: Transaction, agentId: number, opts: { skipLoc
   return Object.assign(buildFromRow(Agent, values), { disconnected: Number(disconnected) === 1 });
 }
 
-/**
- * Where-clause on agents serving a queue: department members and all-department agents; the general queue only the latter.
- * For model queries; rankCandidates states the same rule in raw SQL (servesQueueSql).
- */
-export function servesQueue(departmentId: number | null): WhereOptions<Agent> {
-  if (departmentId === null) return { allDepartments: true };
-  return {
-    [Op.or]: [
-      { allDepartments: true },
-      { id: { [Op.in]: literal(`(SELECT agentId FROM agent_departments WHERE departmentId = ${Number(departmentId)})`) } },
-    ],
-  };
-}
-
-/** The database the models are bound to, as withRawSql takes it: for plain reads of callers that hold no context. */
-function modelDatabase(): Database {
-  const sequelize = Conversation.sequelize!;
-  return { sequelize, dialect: sequelize.getDialect() === 'sqlite' ? 'sqlite' : 'mysql' } as Database;
-}
-
 /** One row of the loads query: an assigned case, a count of pending offers, or a live call (`kind`). */
 type LoadRow = { kind: 'case' | 'offer' | 'call'; agentId: number | null; channel: ChannelKind; conversationId: number | null; n: number | string };
 
@@ -126,7 +106,7 @@ type LoadRow = { kind: 'case' | 'offer' | 'call'; agentId: number | null; channe
  */
 export async function loads(agentIds: number[], t?: Transaction, opts: LoadOptions = {}): Promise<Map<number, Map<ChannelKind, number>>> {
   if (!agentIds.length) return new Map();
-  return t ? loadsWith(rawSql(t), agentIds, opts) : withRawSql(modelDatabase(), (sql) => loadsWith(sql, agentIds, opts));
+  return t ? loadsWith(rawSql(t), agentIds, opts) : withRawSql(databaseOf(Conversation.sequelize!), (sql) => loadsWith(sql, agentIds, opts));
 }
 
 /** loads on a given runner: assigned cases, pending offers and live calls in one UNION ALL, told apart by `kind`. */
@@ -233,7 +213,7 @@ export async function rankCandidatesOn(
 /** A condition on `agents a` and the values it binds. */
 type SqlFragment = { text: string; params: SqlValue[] };
 
-/** servesQueue as raw SQL on `agents a`: department members and all-department agents; the general queue only the latter. */
+/** Agents serving a queue, as a condition on `agents a`: department members and all-department agents; the general queue only the latter. */
 function servesQueueSql(departmentId: number | null): SqlFragment {
   if (departmentId === null) return { text: 'a.allDepartments = 1', params: [] };
   return { text: '(a.allDepartments = 1 OR a.id IN (SELECT agentId FROM agent_departments WHERE departmentId = ?))', params: [departmentId] };
