@@ -5,7 +5,7 @@ import { Server } from 'socket.io';
 import { z } from 'zod';
 import { AgentDepartment, Conversation, Department } from '../../db/models';
 import { agentFromCookieHeader } from '../auth/sessions';
-import { conversationScope, type ConversationScope } from '../auth/visibility';
+import type { ConversationScope } from '../auth/visibility';
 import type { AppContext } from '../context';
 import { forbidden, notFound } from '../errors';
 import { logger } from '../log';

@@ -1,7 +1,7 @@
 import { Op, literal } from 'sequelize';
 import { Agent, Offer, QueueEntry } from '../../db/models';
 import type { ConversationStatus } from '../../db/models/Conversation';
-import { buildFromRow, isUniqueViolation, rawSql, withRawSql } from '../../db/rawSql';
+import { rawSql, withRawSql } from '../../db/rawSql';
 import { logger } from '../log';
 import { RoutingAbort } from './events';
 import { lockFitAgent } from './callCandidates';

@@ -100,7 +100,7 @@ describe('citizen portal in a real browser (Chromium)', () => {
       if (!r.url().startsWith(base) && !r.url().startsWith('data:')) outsideRequests.push(r.url());
     });
     const page = await context.newPage();
-    const { number, link } = await submitRequest(page, js);
+    const { number } = await submitRequest(page, js);
     const c = (await Conversation.findOne({ where: { registrationNumber: number } }))!;
     expect(c.channel).toBe('portal');
     if (js) expect(c.locationLat).not.toBeNull();
