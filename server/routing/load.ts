@@ -49,25 +49,26 @@ export interface LoadOptions {
  */
 export async function lockedLoad(db: Database, t: Transaction, agentId: number, channel: ChannelKind, opts: LoadOptions = {}): Promise<number> {
   const sql = rawSql(t);
-  const lock = db.dialect === 'mysql' ? ' LOCK IN SHARE MODE' : '';
   const except = opts.exceptConversationId ?? 0;
-  const assigned = await sql.all<{ id: number }>(`SELECT id FROM conversations WHERE assigneeId = ? AND channel = ? AND status IN (${quoted(ACTIVE_STATUSES)})${lock}`, [agentId, channel]);
-  const [offered] = await sql.all<{ n: number | string }>(`SELECT COUNT(*) AS n FROM offers WHERE agentId = ? AND channel = ? AND state = 'pending'${lock}`, [agentId, channel]);
-  const counted = new Set(assigned.map((a) => Number(a.id)).filter((id) => id !== except));
-  let load = counted.size + Number(offered?.n ?? 0);
+  // One statement: each branch a locking read of its own (MariaDB takes the lock clause per parenthesised branch;
+  // SQLite has no lock clause and no parenthesised branches). Voice adds the live calls by offeredAgentId and by
+  // agentId: two index-friendly branches rather than one OR that a locking read would scan.
+  const branches: [string, SqlValue[]][] = [
+    [`SELECT 'case' AS kind, id AS n FROM conversations WHERE assigneeId = ? AND channel = ? AND status IN (${quoted(ACTIVE_STATUSES)})`, [agentId, channel]],
+    ["SELECT 'offers', COUNT(*) FROM offers WHERE agentId = ? AND channel = ? AND state = 'pending'", [agentId, channel]],
+  ];
   if (channel === 'voice') {
-    // Two index-friendly reads (by offeredAgentId, by agentId) rather than one OR that a locking read would scan.
-    const ringing = await sql.all<{ conversationId: number }>(
-      `SELECT conversationId FROM phone_calls WHERE offeredAgentId = ? AND routingState IN (${quoted(LIVE_CALL_LOAD_STATES.offered)})${lock}`,
-      [agentId],
+    branches.push(
+      [`SELECT 'call', conversationId FROM phone_calls WHERE offeredAgentId = ? AND routingState IN (${quoted(LIVE_CALL_LOAD_STATES.offered)})`, [agentId]],
+      [`SELECT 'call', conversationId FROM phone_calls WHERE agentId = ? AND routingState IN (${quoted(LIVE_CALL_LOAD_STATES.held)})`, [agentId]],
     );
-    const held = await sql.all<{ conversationId: number }>(
-      `SELECT conversationId FROM phone_calls WHERE agentId = ? AND routingState IN (${quoted(LIVE_CALL_LOAD_STATES.held)})${lock}`,
-      [agentId],
-    );
-    load += liveCallsBeyond(counted, [...ringing, ...held], except);
   }
-  return load;
+  const text = db.dialect === 'mysql' ? branches.map(([b]) => `(${b} LOCK IN SHARE MODE)`).join(' UNION ALL ') : branches.map(([b]) => b).join(' UNION ALL ');
+  const rows = await sql.all<{ kind: 'case' | 'offers' | 'call'; n: number | string }>(text, branches.flatMap(([, params]) => params));
+  const counted = new Set(rows.filter((r) => r.kind === 'case').map((r) => Number(r.n)).filter((id) => id !== except));
+  const offered = rows.filter((r) => r.kind === 'offers').reduce((sum, r) => sum + Number(r.n), 0);
+  const calls = rows.filter((r) => r.kind === 'call').map((r) => ({ conversationId: Number(r.n) }));
+  return counted.size + offered + liveCallsBeyond(counted, calls, except);
 }
 
 /** Live calls not already counted as an assigned case of the agent (and not of the excepted conversation). */
