@@ -1,9 +1,8 @@
-import { Op, QueryTypes } from 'sequelize';
-import { ConversationEvent, Message } from '../../db/models';
+import { placeholders, withRawSql } from '../../db/rawSql';
 import type { ConversationScope } from '../auth/visibility';
 import type { AppContext } from '../context';
 import type { SyncResult } from './contract';
-import { loadConversationSummaries, loadMessageViews, loadOfferViews, loadPresenceViews, presentEvent } from './views';
+import { eventFromRow, loadConversationSummaries, loadMessageViews, loadOfferViews, loadPresenceViews, presentEvent, timelineEventColumns, type TimelineEventRow } from './views';
 
 /** A client further behind than this many events refetches instead (sync.required). */
 export const SYNC_MAX_EVENTS = 1000;
@@ -16,35 +15,40 @@ const LATE_COMMIT_IDS = 200;
 
 /** Everything an agent may see that changed after `lastEventId` (see SyncResult in the contract). */
 export async function syncSince(ctx: AppContext, agentId: number, scope: ConversationScope, lastEventId: number): Promise<SyncResult> {
-  const [top] = await ctx.db.sequelize.query<{ latest: number | string | null }>('SELECT MAX(id) AS latest FROM conversation_events', { type: QueryTypes.SELECT });
-  const latest = Number(top?.latest ?? 0);
-  if (lastEventId > latest) return { kind: 'sync.required', latestEventId: latest, reason: 'unknown_event' };
-  if (latest - lastEventId > SYNC_MAX_EVENTS * 5) return { kind: 'sync.required', latestEventId: latest, reason: 'too_far_behind' };
+  // The rows that decide what changed, on one pooled connection; the views are loaded after, side by side.
+  const read = await withRawSql(ctx.db, async (sql): Promise<SyncResult | { events: TimelineEventRow[]; latest: number; extraMessageIds: number[] }> => {
+    const [top] = await sql.all<{ latest: number | string | null }>('SELECT MAX(id) AS latest FROM conversation_events');
+    const latest = Number(top?.latest ?? 0);
+    if (lastEventId > latest) return { kind: 'sync.required', latestEventId: latest, reason: 'unknown_event' };
+    if (latest - lastEventId > SYNC_MAX_EVENTS * 5) return { kind: 'sync.required', latestEventId: latest, reason: 'too_far_behind' };
 
-  const visible = scope.all
-    ? ''
-    : ` AND (c.departmentId IS NULL OR c.assigneeId = ${Number(scope.agentId)}${scope.departmentIds.length ? ` OR c.departmentId IN (${scope.departmentIds.map(Number).join(',')})` : ''})`;
-  const rows = await ctx.db.sequelize.query<{ id: number }>(
-    `SELECT e.id FROM conversation_events e JOIN conversations c ON c.id = e.conversationId
-      WHERE e.id <= :latest AND (e.id > :last OR (e.id > :lateFloor AND e.createdAt >= :recent))${visible}
-      ORDER BY e.id LIMIT ${SYNC_MAX_EVENTS + 1}`,
-    {
-      replacements: { latest, last: lastEventId, lateFloor: lastEventId - LATE_COMMIT_IDS, recent: new Date(Date.now() - LATE_COMMIT_WINDOW_MS) },
-      type: QueryTypes.SELECT,
-    },
-  );
-  if (rows.length > SYNC_MAX_EVENTS) return { kind: 'sync.required', latestEventId: latest, reason: 'too_far_behind' };
-  const events = await ConversationEvent.findAll({ where: { id: { [Op.in]: rows.map((r) => Number(r.id)) } }, order: [['id', 'ASC']] });
+    const visible = scope.all
+      ? ''
+      : ` AND (c.departmentId IS NULL OR c.assigneeId = ${Number(scope.agentId)}${scope.departmentIds.length ? ` OR c.departmentId IN (${scope.departmentIds.map(Number).join(',')})` : ''})`;
+    const rows = await sql.all<Record<string, unknown>>(
+      `SELECT ${timelineEventColumns('e')} FROM conversation_events e JOIN conversations c ON c.id = e.conversationId
+        WHERE e.id <= ? AND (e.id > ? OR (e.id > ? AND e.createdAt >= ?))${visible}
+        ORDER BY e.id LIMIT ${SYNC_MAX_EVENTS + 1}`,
+      [latest, lastEventId, lastEventId - LATE_COMMIT_IDS, new Date(Date.now() - LATE_COMMIT_WINDOW_MS)],
+    );
+    if (rows.length > SYNC_MAX_EVENTS) return { kind: 'sync.required', latestEventId: latest, reason: 'too_far_behind' };
+    const events = rows.map(eventFromRow);
+    const conversationIds = [...new Set(events.map((e) => e.conversationId))];
+    // Messages may also arrive without a timeline row naming them: take those newer than the oldest event's time too.
+    const oldest = events[0]?.createdAt;
+    const extra = oldest && conversationIds.length
+      ? await sql.all<{ id: number }>(`SELECT id FROM messages WHERE conversationId IN (${placeholders(conversationIds.length)}) AND createdAt >= ?`, [...conversationIds, oldest])
+      : [];
+    return { events, latest, extraMessageIds: extra.map((m) => Number(m.id)) };
+  });
+  if ('kind' in read) return read;
+
+  const { events, latest } = read;
   const conversationIds = [...new Set(events.map((e) => e.conversationId))];
   const messageIds = events.map((e) => e.data?.messageId).filter((m): m is number => typeof m === 'number');
-  // Messages may also arrive without a timeline row naming them: take those newer than the oldest event's time too.
-  const oldest = events[0]?.createdAt;
-  const extra = oldest && conversationIds.length
-    ? await Message.findAll({ where: { conversationId: { [Op.in]: conversationIds }, createdAt: { [Op.gte]: oldest } }, attributes: ['id'] })
-    : [];
   const [conversations, messages, offers, presence] = await Promise.all([
     loadConversationSummaries(conversationIds),
-    loadMessageViews([...messageIds, ...extra.map((m) => m.id)]),
+    loadMessageViews([...messageIds, ...read.extraMessageIds]),
     loadOfferViews({ agentId, pendingOnly: true }),
     loadPresenceViews([agentId]),
   ]);

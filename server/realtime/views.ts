@@ -295,10 +295,11 @@ export function presentEvent(e: TimelineEventRow): TimelineEventView {
   };
 }
 
-/** The columns of `conversation_events` eventFromRow reads. */
-export const TIMELINE_EVENT_COLUMNS = 'id, conversationId, type, actorType, actorId, data, public, createdAt';
+/** The columns of `conversation_events` eventFromRow reads, of the table named `alias` in the statement. */
+export const timelineEventColumns = (alias: string): string =>
+  ['id', 'conversationId', 'type', 'actorType', 'actorId', 'data', 'public', 'createdAt'].map((c) => `${alias}.${c}`).join(', ');
 
-/** A raw `conversation_events` row (TIMELINE_EVENT_COLUMNS) as the model would have read it. */
+/** A raw `conversation_events` row (timelineEventColumns) as the model would have read it. */
 export function eventFromRow(r: Record<string, unknown>): TimelineEventRow {
   return {
     id: Number(r.id),

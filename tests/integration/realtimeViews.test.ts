@@ -2,9 +2,10 @@ import { Op, QueryTypes } from 'sequelize';
 import { Agent, AgentDepartment, Attachment, Citizen, Conversation, ConversationEvent, Department, Message, Offer, QueueEntry } from '../../db/models';
 import type { Database } from '../../db/connection';
 import { toDate, withRawSql } from '../../db/rawSql';
-import type { AgentPresenceView, ConversationSummaryView, MessageView, OfferView, QueueStatsView } from '../../server/realtime/contract';
+import type { ConversationScope } from '../../server/auth/visibility';
+import type { AgentPresenceView, ConversationSummaryView, MessageView, OfferView, QueueStatsView, SyncResult } from '../../server/realtime/contract';
+import { SYNC_MAX_EVENTS, syncSince } from '../../server/realtime/syncSince';
 import {
-  TIMELINE_EVENT_COLUMNS,
   eventFromRow,
   loadConversationSummaries,
   loadMessageViews,
@@ -14,6 +15,7 @@ import {
   presentConversationSummary,
   presentEvent,
   queueOf,
+  timelineEventColumns,
 } from '../../server/realtime/views';
 import { connectedAgents } from '../../server/routing/connections';
 import { capacityFor, loads } from '../../server/routing/load';
@@ -160,6 +162,38 @@ const reference = {
     });
   },
 };
+
+/** syncSince as it was built from the models (its rows by Sequelize, its views by the reference above). */
+async function referenceSync(db: Database, agentId: number, scope: ConversationScope, lastEventId: number): Promise<SyncResult> {
+  const [top] = await db.sequelize.query<{ latest: number | string | null }>('SELECT MAX(id) AS latest FROM conversation_events', { type: QueryTypes.SELECT });
+  const latest = Number(top?.latest ?? 0);
+  if (lastEventId > latest) return { kind: 'sync.required', latestEventId: latest, reason: 'unknown_event' };
+  if (latest - lastEventId > SYNC_MAX_EVENTS * 5) return { kind: 'sync.required', latestEventId: latest, reason: 'too_far_behind' };
+  const visible = scope.all
+    ? ''
+    : ` AND (c.departmentId IS NULL OR c.assigneeId = ${Number(scope.agentId)}${scope.departmentIds.length ? ` OR c.departmentId IN (${scope.departmentIds.map(Number).join(',')})` : ''})`;
+  const rows = await db.sequelize.query<{ id: number }>(
+    `SELECT e.id FROM conversation_events e JOIN conversations c ON c.id = e.conversationId
+      WHERE e.id <= :latest AND (e.id > :last OR (e.id > :lateFloor AND e.createdAt >= :recent))${visible}
+      ORDER BY e.id LIMIT ${SYNC_MAX_EVENTS + 1}`,
+    { replacements: { latest, last: lastEventId, lateFloor: lastEventId - 200, recent: new Date(Date.now() - 10_000) }, type: QueryTypes.SELECT },
+  );
+  if (rows.length > SYNC_MAX_EVENTS) return { kind: 'sync.required', latestEventId: latest, reason: 'too_far_behind' };
+  const events = await ConversationEvent.findAll({ where: { id: { [Op.in]: rows.map((r) => Number(r.id)) } }, order: [['id', 'ASC']] });
+  const conversationIds = [...new Set(events.map((e) => e.conversationId))];
+  const messageIds = events.map((e) => e.data?.messageId).filter((m): m is number => typeof m === 'number');
+  const oldest = events[0]?.createdAt;
+  const extra = oldest && conversationIds.length
+    ? await Message.findAll({ where: { conversationId: { [Op.in]: conversationIds }, createdAt: { [Op.gte]: oldest } }, attributes: ['id'] })
+    : [];
+  const [conversations, messages, offers, presence] = await Promise.all([
+    reference.summaries(conversationIds),
+    reference.messages([...messageIds, ...extra.map((m) => m.id)]),
+    reference.offers({ agentId, pendingOnly: true }),
+    reference.presence([agentId]),
+  ]);
+  return { kind: 'events', latestEventId: latest, events: events.map(presentEvent), conversations: [...conversations.values()], messages, offers, presence: presence[0]! };
+}
 
 /** Same values, same types (toStrictEqual) and the same key order (JSON text). */
 function expectSame<T>(actual: T, expected: T): void {
@@ -444,7 +478,45 @@ describe.each(DIALECTS)('the realtime views read by raw SQL are what the models 
     const e = await ConversationEvent.create({ conversationId: citizen.id, type: 'note.added', actorType: 'agent', actorId: a.id, data: {} });
     await withRawSql(t.ctx.db, (sql) => sql.run('UPDATE conversation_events SET data = NULL WHERE id = ?', [e.id]));
     const models = await ConversationEvent.findAll({ order: [['id', 'ASC']] });
-    const rows = await withRawSql(t.ctx.db, (sql) => sql.all<Record<string, unknown>>(`SELECT ${TIMELINE_EVENT_COLUMNS} FROM conversation_events ORDER BY id`));
+    const rows = await withRawSql(t.ctx.db, (sql) => sql.all<Record<string, unknown>>(`SELECT ${timelineEventColumns('e')} FROM conversation_events e ORDER BY e.id`));
     expectSame(rows.map((r) => presentEvent(eventFromRow(r))), models.map(presentEvent));
+  });
+
+  test('sync since an event: the same events, cases, messages, offers and presence as the model-built sync, for every scope', async () => {
+    const { drumuri, citizen, anonymous, unnamed, a } = await cases();
+    const urbanism = await department('urbanism');
+    const restricted = await agent({ name: 'Restrâns', departmentIds: [drumuri.id] });
+    const other = await conversation({ departmentId: urbanism.id });
+    const event = (c: Conversation, type: string, data: Record<string, unknown> = {}) =>
+      ConversationEvent.create({ conversationId: c.id, type, actorType: 'system', actorId: null, data, public: type === 'conversation.created' });
+    const old = await event(citizen, 'conversation.created');
+    // Rows older than the late-commit window are sent only after the client's last id.
+    await withRawSql(t.ctx.db, (sql) => sql.run('UPDATE conversation_events SET createdAt = ? WHERE id = ?', [new Date(Date.now() - 3_600_000), old.id]));
+    const m1 = await message(citizen.id, { text: 'Prima' });
+    await attachment(m1.id);
+    await event(citizen, 'message.received', { messageId: m1.id });
+    const m2 = await message(other.id, { text: 'Altă direcție', metadata: { from: 'x', secret: 'y' } });
+    await event(other, 'message.received', { messageId: m2.id });
+    await message(anonymous.id, { direction: 'note', channel: 'internal', agentId: a.id, text: 'Fără rând în cronologie' });
+    await event(anonymous, 'conversation.updated');
+    await event(unnamed, 'conversation.created');
+    await offer(citizen, restricted.id);
+    await offer(anonymous, a.id, { state: 'declined' });
+    const scopes: [number, ConversationScope][] = [[a.id, { all: true }], [restricted.id, { all: false, agentId: restricted.id, departmentIds: [drumuri.id] }], [restricted.id, { all: false, agentId: restricted.id, departmentIds: [] }]];
+    for (const [agentId, scope] of scopes) {
+      for (const last of [0, old.id, old.id + 2, old.id + 100]) {
+        expectSame(await syncSince(t.ctx, agentId, scope, last), await referenceSync(t.ctx.db, agentId, scope, last));
+      }
+    }
+    const all = await syncSince(t.ctx, a.id, { all: true }, 0);
+    expect(all.kind === 'events' && all.messages.map((m) => m.text)).toStrictEqual(['Prima', 'Altă direcție', 'Fără rând în cronologie']);
+    expect(all.kind === 'events' && all.events).toHaveLength(5);
+    // The old row is left out after its id; the recent ones below the last id come again (late commits).
+    const after = await syncSince(t.ctx, a.id, { all: true }, old.id + 2);
+    expect(after.kind === 'events' && after.events.map((e) => e.id)).toStrictEqual([old.id + 1, old.id + 2, old.id + 3, old.id + 4]);
+    const mine = await syncSince(t.ctx, restricted.id, scopes[1]![1], 0);
+    expect(mine.kind === 'events' && mine.conversations.map((c) => c.id)).toStrictEqual([citizen.id, anonymous.id, unnamed.id]);
+    expect(mine.kind === 'events' && mine.offers.map((o) => o.conversationId)).toStrictEqual([citizen.id]);
+    await expect(syncSince(t.ctx, a.id, { all: true }, old.id + 10)).resolves.toStrictEqual({ kind: 'sync.required', latestEventId: old.id + 4, reason: 'unknown_event' });
   });
 });
