@@ -3,9 +3,8 @@ import { DEFAULT_CAPACITY, type ChannelCapacity } from '../../db/models/Agent';
 import { parseJson } from '../../db/models/json';
 import type { Database } from '../../db/connection';
 import { databaseOf, placeholders, toDate, withRawSql, type RawSql, type SqlValue } from '../../db/rawSql';
-import { capacityFor } from '../routing/load';
 import { connectedAgents } from '../routing/connections';
-import { loads } from '../routing/load';
+import { capacityFor, loads } from '../routing/load';
 import type {
   AgentPresenceView,
   ConversationSummaryView,
