@@ -19,7 +19,14 @@ export interface DomainEvents {
   /** Timeline rows were written for a case (status, assignment, message sent…); realtime re-reads and pushes. */
   'conversation.changed': { conversationId: number; eventIds: number[]; /** Set by routing on its own rows, so it can skip re-checking them. */ source?: 'routing' };
   /** An offer was made, answered, expired or revoked (routing); realtime re-reads it and tells the agent. */
-  'offer.changed': { offerId: number; conversationId: number; agentId: number; eventId: number | null };
+  'offer.changed': {
+    offerId: number;
+    conversationId: number;
+    agentId: number;
+    eventId: number | null;
+    /** Written in the transaction that opened its case: that case's contact.ingested carries the offer.created row, and realtime publishes both from one re-read. */
+    withCase?: boolean;
+  };
   /** An agent's presence, connection or load changed (routing); realtime re-reads and pushes presence. */
   'agent.changed': { agentId: number };
   /** The waiting/offered counts of these queues may have changed (null: the general queue). */

@@ -31,8 +31,9 @@ export function startPublisher(ctx: AppContext, agents: AgentsNamespace, wallboa
     inflight.add(tracked);
   };
 
-  off.push(ctx.events.on('offer.changed', (p) => guard('offer', publishOffer(p.offerId, p.eventId))));
-  off.push(ctx.events.on('contact.ingested', (p) => guard('case', publishCase(p.conversationId, p.eventIds, p.messageId))));
+  // An offer written with its case is published by the case's publish (one re-read for both).
+  off.push(ctx.events.on('offer.changed', (p) => (p.withCase ? undefined : guard('offer', publishOffer(p.offerId, p.eventId)))));
+  off.push(ctx.events.on('contact.ingested', (p) => guard('case', publishCase(p.conversationId, p.eventIds, p.messageId, { offers: true }))));
   off.push(ctx.events.on('conversation.changed', (p) => guard('case', publishCase(p.conversationId, p.eventIds))));
 
   async function publishOffer(offerId: number, eventId: number | null): Promise<void> {
@@ -52,12 +53,26 @@ export function startPublisher(ctx: AppContext, agents: AgentsNamespace, wallboa
     }
   }
 
-  async function publishCase(conversationId: number, eventIds: number[], messageId?: number): Promise<void> {
+  async function publishCase(conversationId: number, eventIds: number[], messageId?: number, opts: { offers?: boolean } = {}): Promise<void> {
     const c = (await loadConversationSummaries([conversationId])).get(conversationId);
     if (!c) return;
     const events = await loadEvents(eventIds);
     const lastId = events.length ? events[events.length - 1]!.id : null;
     const target = agents.to(caseRooms(c));
+    const messageIds = new Set<number>(events.map((e) => e.data?.messageId).filter((m): m is number => typeof m === 'number'));
+    if (messageId) messageIds.add(messageId);
+    const messages = messageIds.size ? await loadMessageViews([...messageIds]) : [];
+    if (opts.offers) {
+      // Offers made in the transaction that opened the case ring first: the agent's card is the time-critical push.
+      const offered = new Map(events.filter((e) => e.type === 'offer.created' && typeof e.data.offerId === 'number').map((e) => [e.data.offerId as number, e.id]));
+      if (offered.size) {
+        const inbound = messages.filter((m) => m.direction === 'inbound').at(-1);
+        const known = { conversations: new Map([[c.id, c]]), previews: inbound ? new Map([[c.id, inbound.text]]) : undefined };
+        for (const view of await loadOfferViews({ ids: [...offered.keys()], pendingOnly: true }, known)) {
+          agents.to(rooms.agent(view.agentId)).emit('offer.created', { eventId: offered.get(view.id)!, offer: view });
+        }
+      }
+    }
     for (const e of events.filter((x) => x.type === 'conversation.assigned')) {
       const agentId = Number(e.data.agentId);
       // The new owner's sockets (any process) follow the case from now on.
@@ -72,11 +87,9 @@ export function startPublisher(ctx: AppContext, agents: AgentsNamespace, wallboa
       agents.to([...caseRooms(c), rooms.agent(agentId)]).emit('conversation.assigned', payload);
       wallboard.emit('conversation.assigned', payload);
     }
-    const messageIds = new Set<number>(events.map((e) => e.data?.messageId).filter((m): m is number => typeof m === 'number'));
-    if (messageId) messageIds.add(messageId);
-    if (messageIds.size) {
+    if (messages.length) {
       const byMessage = new Map(events.filter((e) => typeof e.data?.messageId === 'number').map((e) => [e.data.messageId as number, e.id]));
-      for (const m of await loadMessageViews([...messageIds])) {
+      for (const m of messages) {
         // A message's text goes to whoever has the case open and its assignee; everyone else who may see the case
         // learns of it from conversation.updated. Notes go wider: a colleague mentioned in one is told wherever they are.
         const to = m.direction === 'note' ? target : agents.to(c.assigneeId === null ? rooms.conversation(c.id) : [rooms.conversation(c.id), rooms.agent(c.assigneeId)]);

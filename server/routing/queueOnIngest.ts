@@ -38,7 +38,7 @@ export function queueOnIngest(r: RoutingRuntime, queued: Map<number, { entryId: 
     for (const candidate of candidates.slice(0, IN_TRANSACTION_TRIES)) {
       const fit = await lockFitAgent(r, transaction, candidate.agentId, entry, { skipLocked: true });
       if (fit === 'busy' || !fit) continue;
-      const { eventIds } = await writeOffer(r, transaction, entryId, entry, candidate.agentId, { eventsBefore: [queuedEvent] });
+      const { eventIds } = await writeOffer(r, transaction, entryId, entry, candidate.agentId, { eventsBefore: [queuedEvent], withCase: true });
       // Published with contact.ingested, not as a conversation.changed of its own: one re-read per new case.
       return eventIds;
     }

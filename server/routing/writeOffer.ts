@@ -22,7 +22,7 @@ export async function writeOffer(
   entryId: number,
   entry: OfferedEntry,
   agentId: number,
-  opts: { eventsBefore?: RoutingEventInput[] } = {},
+  opts: { eventsBefore?: RoutingEventInput[]; /** The offer is made in the transaction that opens the case (see DomainEvents['offer.changed']). */ withCase?: boolean } = {},
 ): Promise<{ offer: Offer; eventIds: number[] }> {
   const sql = rawSql(t);
   const now = new Date();
@@ -63,7 +63,7 @@ export async function writeOffer(
   });
   const offerEventId = eventIds[eventIds.length - 1] ?? null;
   t.afterCommit(() => {
-    r.ctx.events.emit('offer.changed', { offerId, conversationId: entry.conversationId, agentId, eventId: offerEventId });
+    r.ctx.events.emit('offer.changed', { offerId, conversationId: entry.conversationId, agentId, eventId: offerEventId, ...(opts.withCase ? { withCase: true } : {}) });
     r.ctx.events.emit('agent.changed', { agentId });
   });
   afterCommitQueues(r, t, [entry.departmentId]);

@@ -67,9 +67,14 @@ describe.each(DIALECTS)('realtime on %s', (dialect) => {
     const other = got.who === ca ? cb : ca;
     await new Promise((r) => setTimeout(r, 400));
     expect(other.received.filter((r) => r.name === 'offer.created')).toHaveLength(0);
+    // Made in the commit that opened the case and published with it: once, with the case and the message's preview.
+    expect(got.who.received.filter((r) => r.name === 'offer.created')).toHaveLength(1);
     const offer = got.p.offer as OfferView;
     expect(offer.conversation.registrationNumber).toBe(conversation.registrationNumber);
-    expect(got.p.eventId).toBeGreaterThan(0);
+    expect(offer.preview).toBe(contact().text);
+    expect(offer.state).toBe('pending');
+    const created = await ConversationEvent.findOne({ where: { conversationId: conversation.id, type: 'offer.created' } });
+    expect(got.p.eventId).toBe(created!.id);
 
     const wrong = await other.call('offer.accept', { offerId: offer.id });
     expect(wrong).toMatchObject({ ok: false, error: { code: 'forbidden' } });
