@@ -1,6 +1,7 @@
-import { Agent } from '../../db/models';
+import { Agent, Conversation, Message } from '../../db/models';
+import { ingestContact } from '../../server/ingest/ingestContact';
 import { toDate, withRawSql } from '../../db/rawSql';
-import { agent } from '../helpers/factories';
+import { agent, contact } from '../helpers/factories';
 import { createTestContext, type TestContext } from '../helpers/context';
 import { DIALECTS } from '../helpers/services';
 
@@ -38,6 +39,27 @@ describe.each(DIALECTS)('raw reads outside a transaction (withRawSql), on %s', (
       seen = (await withRawSql(t.ctx.db, (sql) => sql.all<{ name: string }>('SELECT name FROM agents WHERE id = ?', [before.id]))).map((r) => r.name);
     });
     expect(seen).toEqual(['Înainte']);
+  });
+
+  test('models and raw reads see what was written: DATE as YYYY-MM-DD text, DATETIME to the millisecond in UTC, DOUBLE, booleans', async () => {
+    const r = await ingestContact(t.ctx, contact({ receivedAt: new Date('2026-11-20T21:59:59.987Z') }));
+    await Conversation.update({ locationLat: 46.186623, anonymous: true }, { where: { id: r.conversation.id } });
+    const c = (await Conversation.findByPk(r.conversation.id))!;
+    expect(c.legalDueDate).toMatch(/^\d{4}-\d{2}-\d{2}$/);
+    expect(c.legalDueDate).toBe(r.conversation.legalDueDate);
+    expect((await Message.findByPk(r.message.id))!.receivedAt.toISOString()).toBe('2026-11-20T21:59:59.987Z');
+    expect(c.locationLat).toBe(46.186623);
+    expect(c.anonymous).toBe(true);
+    const [row] = await withRawSql(t.ctx.db, (sql) =>
+      sql.all<{ legalDueDate: unknown; receivedAt: unknown; locationLat: unknown; anonymous: unknown }>(
+        'SELECT c.legalDueDate, m.receivedAt, c.locationLat, c.anonymous FROM conversations c JOIN messages m ON m.conversationId = c.id WHERE c.id = ?',
+        [c.id],
+      ),
+    );
+    expect(row!.legalDueDate).toBe(c.legalDueDate);
+    expect(toDate(row!.receivedAt)?.toISOString()).toBe('2026-11-20T21:59:59.987Z');
+    expect(Number(row!.locationLat)).toBe(46.186623);
+    expect(Number(row!.anonymous)).toBe(1);
   });
 
   test('toDate reads both drivers\' forms and keeps null', () => {
