@@ -1,9 +1,9 @@
-import { QueryTypes, type Transaction } from 'sequelize';
+import type { Transaction } from 'sequelize';
 import { InboundContactSchema, type InboundContact, type LegalBasis, type ParsedInboundContact } from '../../channels/contract';
 import { Conversation, Message } from '../../db/models';
 import type { ActorType } from '../../db/models/ConversationEvent';
 import type { ConversationStatus } from '../../db/models/Conversation';
-import { buildFromRow, insertReturningIds, isUniqueViolation, placeholders, rawSql, type RawSql } from '../../db/rawSql';
+import { buildFromRow, insertReturningIds, isUniqueViolation, placeholders, rawSql, withRawSql, type RawSql } from '../../db/rawSql';
 import { bucharestDate } from '../calendar/dates';
 import { INTERNAL_MARGIN_WORKING_DAYS, LEGAL_TERM_DAYS, legalDeadline, workingDaysBefore } from '../calendar/legalDeadline';
 import type { AppContext } from '../context';
@@ -76,10 +76,7 @@ export function parseContact(input: unknown): ParsedInboundContact {
 
 async function findDuplicate(ctx: AppContext, contact: ParsedInboundContact): Promise<IngestResult | null> {
   // The common answer is "not seen": one indexed lookup without building models.
-  const seen = await ctx.db.sequelize.query<{ id: number }>('SELECT id FROM messages WHERE externalId = ? AND channel = ? LIMIT 1', {
-    replacements: [contact.externalId, contact.channel],
-    type: QueryTypes.SELECT,
-  });
+  const seen = await withRawSql(ctx.db, (sql) => sql.all<{ id: number }>('SELECT id FROM messages WHERE externalId = ? AND channel = ? LIMIT 1', [contact.externalId, contact.channel]));
   if (!seen.length) return null;
   const message = await Message.findByPk(seen[0]!.id, { rejectOnEmpty: true });
   const conversation = await Conversation.findByPk(message.conversationId, { rejectOnEmpty: true });

@@ -196,8 +196,16 @@ export interface OfferCreatedPayload { eventId: number; offer: OfferView }
 export interface OfferRevokedPayload { eventId: number | null; offerId: number; conversationId: number; reason: OfferRevokeReason }
 /** You did not answer in time; the case goes to the next agent. */
 export interface OfferExpiredPayload { eventId: number; offerId: number; conversationId: number }
-/** A case you may see changed (status, category, department, SLA, a reply queued…): patch or refetch it. */
+/**
+ * A case you have open or own changed (status, category, department, SLA, a reply queued…): patch or refetch it.
+ * Sent at once to `conversation:ID` and the assignee; the queues' other viewers get it within cases.updated.
+ */
 export interface ConversationUpdatedPayload { eventId: number | null; conversation: ConversationSummaryView; eventTypes: string[] }
+/**
+ * Cases in queues you see changed: coalesced for a moment (one event per burst, not one per case), so list
+ * views refresh once for many changes. `eventId` is the latest timeline row among them.
+ */
+export interface CasesUpdatedPayload { eventId: number | null; conversations: ConversationSummaryView[] }
 /** A case got an owner (accepted offer, pull, supervisor reassignment). */
 export interface ConversationAssignedPayload {
   eventId: number;
@@ -282,6 +290,7 @@ export interface AgentServerEvents {
   'offer.revoked': (p: OfferRevokedPayload) => void;
   'offer.expired': (p: OfferExpiredPayload) => void;
   'conversation.updated': (p: ConversationUpdatedPayload) => void;
+  'cases.updated': (p: CasesUpdatedPayload) => void;
   'conversation.assigned': (p: ConversationAssignedPayload) => void;
   'message.created': (p: MessageCreatedPayload) => void;
   'presence.changed': (p: PresenceChangedPayload) => void;

@@ -4,19 +4,25 @@ import { placeholders, withRawSql } from '../../db/rawSql';
 import type { AppContext } from '../context';
 import { logger } from '../log';
 import { callOfferNotices } from '../twilio/callViews';
-import type { AgentsNamespace, ConversationSummaryView, OfferRevokeReason, WallboardNamespace } from './contract';
+import type { AgentsNamespace, ConversationSummaryView, OfferRevokeReason, QueueId, WallboardNamespace } from './contract';
 import { rooms } from './rooms';
 import { loadConversationSummaries, loadMessageViews, loadOfferViews, loadPresenceViews, loadQueueStats } from './views';
 
 const log = logger('realtime.publisher');
 
+/** How long case changes are gathered before the queues' viewers hear of them. */
+const CASES_COALESCE_MS = 250;
+
 const REVOKE_REASONS: readonly OfferRevokeReason[] = ['disconnected', 'presence', 'reassigned', 'pulled', 'closed', 'declined'];
 
 /** The rooms that may see a case. */
 function caseRooms(c: ConversationSummaryView): string[] {
-  const out = [rooms.conversation(c.id), rooms.queue(c.queueId), rooms.everything];
-  if (c.assigneeId !== null) out.push(rooms.agent(c.assigneeId));
-  return out;
+  return [...ownRooms(c), rooms.queue(c.queueId), rooms.everything];
+}
+
+/** Who has a case open, and its assignee: told of every change at once (the rest of its queue in cases.updated). */
+function ownRooms(c: ConversationSummaryView): string[] {
+  return c.assigneeId === null ? [rooms.conversation(c.id)] : [rooms.conversation(c.id), rooms.agent(c.assigneeId)];
 }
 
 /**
@@ -58,7 +64,6 @@ export function startPublisher(ctx: AppContext, agents: AgentsNamespace, wallboa
     if (!c) return;
     const events = await loadEvents(eventIds);
     const lastId = events.length ? events[events.length - 1]!.id : null;
-    const target = agents.to(caseRooms(c));
     const messageIds = new Set<number>(events.map((e) => e.data?.messageId).filter((m): m is number => typeof m === 'number'));
     if (messageId) messageIds.add(messageId);
     const messages = messageIds.size ? await loadMessageViews([...messageIds]) : [];
@@ -92,11 +97,12 @@ export function startPublisher(ctx: AppContext, agents: AgentsNamespace, wallboa
       for (const m of messages) {
         // A message's text goes to whoever has the case open and its assignee; everyone else who may see the case
         // learns of it from conversation.updated. Notes go wider: a colleague mentioned in one is told wherever they are.
-        const to = m.direction === 'note' ? target : agents.to(c.assigneeId === null ? rooms.conversation(c.id) : [rooms.conversation(c.id), rooms.agent(c.assigneeId)]);
+        const to = agents.to(m.direction === 'note' ? caseRooms(c) : ownRooms(c));
         to.emit('message.created', { eventId: byMessage.get(m.id) ?? lastId, message: m, conversation: c });
       }
     }
-    target.emit('conversation.updated', { eventId: lastId, conversation: c, eventTypes: events.map((e) => e.type) });
+    agents.to(ownRooms(c)).emit('conversation.updated', { eventId: lastId, conversation: c, eventTypes: events.map((e) => e.type) });
+    queueCaseUpdate(c, lastId);
     // Live calls ring at one agent's console: their offers and revocations go to that agent only.
     for (const n of await callOfferNotices(events)) {
       const to = agents.to(rooms.agent(n.agentId));
@@ -115,6 +121,28 @@ export function startPublisher(ctx: AppContext, agents: AgentsNamespace, wallboa
       ),
     );
     return rows.map((r) => ({ id: Number(r.id), conversationId: Number(r.conversationId), type: r.type, data: parseJson<Record<string, unknown>>(r.data, {}) }));
+  }
+
+  // Coalesced: the queues' list views get the cases changed in a burst as one event.
+  const changedCases = new Map<number, { conversation: ConversationSummaryView; eventId: number | null }>();
+  let casesTimer: NodeJS.Timeout | null = null;
+  function queueCaseUpdate(c: ConversationSummaryView, eventId: number | null): void {
+    const earlier = changedCases.get(c.id);
+    changedCases.set(c.id, { conversation: c, eventId: Math.max(earlier?.eventId ?? 0, eventId ?? 0) || null });
+    casesTimer ??= setTimeout(flushCases, CASES_COALESCE_MS);
+  }
+  function flushCases(): void {
+    casesTimer = null;
+    const batch = [...changedCases.values()];
+    changedCases.clear();
+    const latest = (list: typeof batch) => Math.max(0, ...list.map((b) => b.eventId ?? 0)) || null;
+    // Who sees everything gets one event; an agent restricted to departments gets their queues' share.
+    agents.to(rooms.everything).emit('cases.updated', { eventId: latest(batch), conversations: batch.map((b) => b.conversation) });
+    const byQueue = new Map<QueueId, typeof batch>();
+    for (const b of batch) byQueue.set(b.conversation.queueId, [...(byQueue.get(b.conversation.queueId) ?? []), b]);
+    for (const [queueId, list] of byQueue) {
+      agents.to(rooms.queue(queueId)).except(rooms.everything).emit('cases.updated', { eventId: latest(list), conversations: list.map((b) => b.conversation) });
+    }
   }
 
   // Coalesced: presence per agent, queue counts per burst.
@@ -162,6 +190,10 @@ export function startPublisher(ctx: AppContext, agents: AgentsNamespace, wallboa
       for (const fn of off) fn();
       if (agentTimer) clearTimeout(agentTimer);
       if (queueTimer) clearTimeout(queueTimer);
+      if (casesTimer) {
+        clearTimeout(casesTimer);
+        flushCases();
+      }
       await Promise.all([...inflight]);
     },
   };

@@ -104,7 +104,7 @@ describe.each(DIALECTS)('realtime on %s', (dialect) => {
     expect((seen.viewers as ViewerView[]).map((v) => v.agentId).sort()).toEqual([a.id, b.id].sort());
   });
 
-  test("a message's text reaches whoever has the case open and its assignee; the rest of the queue gets conversation.updated; a note reaches everyone who may see the case", async () => {
+  test("a message's text reaches whoever has the case open and its assignee; the rest of the queue gets cases.updated; a note reaches everyone who may see the case", async () => {
     const viewer = await agent({ allDepartments: true, presence: 'away' });
     const other = await agent({ allDepartments: true, presence: 'away' });
     const cv = await open(web.url, { cookie: await cookieFor(viewer) });
@@ -116,13 +116,45 @@ describe.each(DIALECTS)('realtime on %s', (dialect) => {
     expect(follow.conversation.id).toBe(conversation.id);
     const got = await cv.waitFor('message.created', (p) => (p.message as MessageView).id === follow.message.id);
     expect((got.message as MessageView).text).toContain('s-a mărit');
-    await co.waitFor('conversation.updated', (p) => (p.conversation as ConversationSummaryView).id === conversation.id && (p.eventTypes as string[]).includes('message.received'));
+    await cv.waitFor('conversation.updated', (p) => (p.conversation as ConversationSummaryView).id === conversation.id && (p.eventTypes as string[]).includes('message.received'));
+    const listed = await co.waitFor('cases.updated', (p) => (p.eventId as number) >= (got.eventId as number));
+    expect((listed.conversations as ConversationSummaryView[]).map((c) => c.id)).toContain(conversation.id);
     await t.ctx.events.drain();
-    expect(co.received.filter((r) => r.name === 'message.created')).toEqual([]);
+    expect(co.received.filter((r) => r.name === 'message.created' || r.name === 'conversation.updated')).toEqual([]);
 
     await addNote(t.ctx, await actorOf(viewer), { conversationId: conversation.id, text: 'De verificat pe teren.', mentionAgentIds: [other.id] });
     const note = await co.waitFor('message.created', (p) => (p.message as MessageView).direction === 'note');
     expect((note.message as MessageView).conversationId).toBe(conversation.id);
+  });
+
+  test('a burst of new cases reaches the queue as one cases.updated; an agent restricted to a department does not hear of another department\'s cases', async () => {
+    const mine = await department('urbanism');
+    const other = await department('drumuri');
+    const all = await agent({ allDepartments: true, presence: 'away' });
+    const restricted = await agent({ allDepartments: false, departmentIds: [mine.id], presence: 'away' });
+    const ca = await open(web.url, { cookie: await cookieFor(all) });
+    const cr = await open(web.url, { cookie: await cookieFor(restricted) });
+    const general = await Promise.all([1, 2, 3].map(() => ingestContact(t.ctx, contact())));
+    const ids = general.map((r) => r.conversation.id).sort((a, b) => a - b);
+    await t.ctx.events.drain();
+    const listed = async (c: Console) => {
+      await new Promise((r) => setTimeout(r, 600)); // past the coalescing moment
+      return c.received.filter((r) => r.name === 'cases.updated').flatMap((r) => (r.payload.conversations as ConversationSummaryView[]).map((v) => v.id));
+    };
+    expect([...new Set(await listed(ca))].sort((a, b) => a - b)).toEqual(ids);
+    // Three cases, one burst: fewer events than cases (one, or two if the burst straddled a flush).
+    expect(ca.received.filter((r) => r.name === 'cases.updated').length).toBeLessThan(3);
+    expect(ca.received.filter((r) => r.name === 'conversation.updated')).toEqual([]);
+    // Cases without a department are everyone's to see; a case moved to another department is not.
+    expect([...new Set(await listed(cr))].sort((a, b) => a - b)).toEqual(ids);
+    const moved = general[0]!.conversation.id;
+    await Conversation.update({ departmentId: other.id }, { where: { id: moved } });
+    const marks = [ca.received.length, cr.received.length];
+    t.ctx.events.emit('conversation.changed', { conversationId: moved, eventIds: [] });
+    await t.ctx.events.drain();
+    await ca.waitFor('cases.updated', (p) => (p.conversations as ConversationSummaryView[]).some((v) => v.id === moved && v.departmentId === other.id));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(cr.received.slice(marks[1]).filter((r) => r.name === 'cases.updated')).toEqual([]);
   });
 
   test('presence changes of a burst travel as one event to those who see everyone; an agent restricted to a department hears of themselves only', async () => {

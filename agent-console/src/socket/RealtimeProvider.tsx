@@ -148,6 +148,10 @@ export function RealtimeProvider({ children, agentId }: { children: ReactNode; a
       seen(p.eventId);
       touchCases(qc, [p.conversation.id]);
     });
+    socket.on('cases.updated', (p) => {
+      seen(p.eventId);
+      touchCases(qc, p.conversations.map((c) => c.id));
+    });
     socket.on('conversation.assigned', (p) => {
       seen(p.eventId);
       touchCases(qc, [p.conversation.id]);
