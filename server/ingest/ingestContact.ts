@@ -181,7 +181,12 @@ async function ingestInTransaction(
     actorType: citizen ? 'citizen' : 'system',
     data: { messageId: message.id, channel: contact.channel, threadedBy: target.threadedBy, attachments: blobs.length, automatic },
   });
+  // Rows other modules keep for the contact (routing's queue entry and offer, a call's row) commit with it.
+  const hookTimeline = await runIngestWrites(ctx, { sql, transaction, conversation, message, created: conversationCreated, now });
+  // The register is taken last: its counter row stays locked until commit, so the fewer statements after it the
+  // more contacts a second the register serves.
   if (conversationCreated) {
+    await register(sql, conversation);
     events.unshift({
       type: 'conversation.created',
       public: true,
@@ -196,16 +201,16 @@ async function ingestInTransaction(
     });
   }
 
-  const ingestEventIds = await insertReturningIds(
+  const eventIds = await insertReturningIds(
     sql,
     'conversation_events',
     ['conversationId', 'type', 'actorType', 'actorId', 'data', 'public', 'createdAt'],
-    events.map((e) => [conversation!.id, e.type, e.actorType ?? 'system', e.actorType === 'citizen' ? citizen?.id ?? null : null, JSON.stringify(e.data ?? {}), e.public ?? false, now]),
+    [
+      ...events.map((e) => [conversation!.id, e.type, e.actorType ?? 'system', e.actorType === 'citizen' ? citizen?.id ?? null : null, JSON.stringify(e.data ?? {}), e.public ?? false, now]),
+      ...hookTimeline.rows.map((e) => [e.conversationId, e.type, e.actorType ?? 'system', e.actorId ?? null, JSON.stringify(e.data), e.public ?? false, now]),
+    ],
   );
-
-  // Rows other modules keep for the contact (routing's queue entry, a call's row) commit with it.
-  const hookEventIds = await runIngestWrites(ctx, { sql, transaction, conversation, message, created: conversationCreated, now });
-  const eventIds = [...ingestEventIds, ...hookEventIds];
+  hookTimeline.written(eventIds.slice(events.length));
 
   const payload = {
     conversationId: conversation.id,
@@ -316,10 +321,9 @@ interface CategoryRow {
 }
 
 /**
- * Opens a new case with its registration number and, from the registration date, its legal deadline and the
- * internal target before it. The legal term runs from registration, not from when the citizen wrote. The
- * counter row is taken first among the case's own writes and stays locked until commit; everything before it
- * (citizen, identities, lookups) runs without holding the register.
+ * Opens a new case and, from the registration date, its legal deadline and the internal target before it. The
+ * legal term runs from registration, not from when the citizen wrote. Its registration number is given by
+ * `register` at the end of the transaction: the counter row stays locked from then until commit.
  */
 async function openConversation(sql: RawSql, contact: ParsedInboundContact, citizen: CitizenRow | null, receivedAt: Date, now: Date): Promise<Conversation> {
   const [category] = contact.categoryCode
@@ -339,11 +343,10 @@ async function openConversation(sql: RawSql, contact: ParsedInboundContact, citi
   const legalDueDate = termDays ? legalDeadline(registeredOn, termDays) : null;
   const internalDueDate = legalDueDate ? workingDaysBefore(legalDueDate, INTERNAL_MARGIN_WORKING_DAYS) : null;
 
-  const seq = await allocateRegistrationSeq(sql, year);
   const values = {
     registrationYear: year,
-    registrationSeq: seq,
-    registrationNumber: formatRegistrationNumber(seq, year),
+    registrationSeq: null as number | null,
+    registrationNumber: null as string | null,
     registeredAt: now,
     citizenId: citizen?.id ?? null,
     channel: contact.channel,
@@ -388,6 +391,15 @@ async function openConversation(sql: RawSql, contact: ParsedInboundContact, citi
     joinedIntoId: null,
     portalTokenHash: null,
   });
+}
+
+/** Gives a new case the next registration number of its year (counter row locked until commit: no gaps, no duplicates). */
+async function register(sql: RawSql, conversation: Conversation): Promise<void> {
+  const seq = await allocateRegistrationSeq(sql, conversation.registrationYear);
+  const number = formatRegistrationNumber(seq, conversation.registrationYear);
+  await sql.run('UPDATE conversations SET registrationSeq = ?, registrationNumber = ? WHERE id = ?', [seq, number, conversation.id]);
+  conversation.registrationSeq = seq;
+  conversation.registrationNumber = number;
 }
 
 /**

@@ -1,7 +1,6 @@
 import type { IngestWriteHook } from '../ingest/ingestHooks';
 import { lockFitAgent } from './callCandidates';
 import type { RoutingEventInput } from './events';
-import { writeEvents } from './events';
 import { rankCandidatesOn, ROUTABLE_STATUSES } from './load';
 import type { QueuedEntry } from './offerConversation';
 import type { RoutingRuntime } from './runtime';
@@ -21,7 +20,7 @@ const IN_TRANSACTION_TRIES = 3;
  * engine offers it without reconciling.
  */
 export function queueOnIngest(r: RoutingRuntime, queued: Map<number, { entryId: number; entry: QueuedEntry }>): IngestWriteHook {
-  return async ({ sql, transaction, conversation: c, created, now }) => {
+  return async ({ sql, transaction, conversation: c, created, now, timeline }) => {
     if (!created || c.channel === 'voice' || c.channel === 'letter') return;
     if (!ROUTABLE_STATUSES.includes(c.status) || c.assigneeId !== null) return;
     const departmentId = c.departmentId ?? null;
@@ -38,15 +37,14 @@ export function queueOnIngest(r: RoutingRuntime, queued: Map<number, { entryId: 
     for (const candidate of candidates.slice(0, IN_TRANSACTION_TRIES)) {
       const fit = await lockFitAgent(r, transaction, candidate.agentId, entry, { skipLocked: true });
       if (fit === 'busy' || !fit) continue;
-      const { eventIds } = await writeOffer(r, transaction, entryId, entry, candidate.agentId, { eventsBefore: [queuedEvent], withCase: true });
-      // Published with contact.ingested, not as a conversation.changed of its own: one re-read per new case.
-      return eventIds;
+      // Its rows are published with contact.ingested, not as a conversation.changed of their own: one re-read per new case.
+      await writeOffer(r, transaction, entryId, entry, candidate.agentId, { eventsBefore: [queuedEvent], timeline });
+      return;
     }
-    const eventIds = await writeEvents(transaction, [queuedEvent]);
+    void timeline([queuedEvent]);
     transaction.afterCommit(() => {
       queued.set(c.id, { entryId, entry });
     });
     afterCommitQueues(r, transaction, [departmentId]);
-    return eventIds;
   };
 }

@@ -4,6 +4,7 @@ import { Offer } from '../../db/models';
 import { buildFromRow, isUniqueViolation, rawSql } from '../../db/rawSql';
 import { RoutingAbort, writeEvents, type RoutingEventInput } from './events';
 import type { RoutingRuntime } from './runtime';
+import type { IngestWrite } from '../ingest/ingestHooks';
 import { afterCommitQueues } from './syncQueueEntry';
 
 /** The entry an offer reserves, as the transaction holding it knows it. */
@@ -13,8 +14,9 @@ export type OfferedEntry = Pick<QueueEntry, 'conversationId' | 'departmentId' | 
  * Writes one offer: the caller's transaction holds the case (locked or just inserted) and the agent's row, and
  * found the agent fit. The offer is inserted with `pendingKey` = the case (unique index: a second pending offer
  * for the case cannot exist), then the entry moves `waiting → offered` by a conditional UPDATE whose affected-row
- * count decides; either failing rolls back with RoutingAbort('gone'). The `offer.created` row is written with
- * `eventsBefore` in one statement; `offer.changed` and `agent.changed` are published after commit.
+ * count decides; either failing rolls back with RoutingAbort('gone'). The `offer.created` row is written after
+ * `eventsBefore` in one statement, or handed to ingest's `timeline` when the offer is made inside ingest;
+ * `offer.changed` and `agent.changed` are published after commit.
  */
 export async function writeOffer(
   r: RoutingRuntime,
@@ -22,8 +24,12 @@ export async function writeOffer(
   entryId: number,
   entry: OfferedEntry,
   agentId: number,
-  opts: { eventsBefore?: RoutingEventInput[]; /** The offer is made in the transaction that opens the case (see DomainEvents['offer.changed']). */ withCase?: boolean } = {},
-): Promise<{ offer: Offer; eventIds: number[] }> {
+  opts: {
+    eventsBefore?: RoutingEventInput[];
+    /** Made inside ingest, in the transaction that opens the case: its rows go with the contact's (see DomainEvents['offer.changed']). */
+    timeline?: IngestWrite['timeline'];
+  } = {},
+): Promise<{ offer: Offer }> {
   const sql = rawSql(t);
   const now = new Date();
   const expiresAt = new Date(now.getTime() + r.settings.offerTimeoutMs);
@@ -43,10 +49,16 @@ export async function writeOffer(
   const moved = await sql.run("UPDATE queue_entries SET state = 'offered', offerId = ?, updatedAt = ? WHERE id = ? AND state = 'waiting'", [offerId, now, entryId]);
   if (moved.affectedRows !== 1) throw new RoutingAbort('gone');
   await sql.run('UPDATE agents SET lastOfferAt = ?, updatedAt = ? WHERE id = ?', [now, now, agentId]);
-  const eventIds = await writeEvents(t, [
+  const rows: RoutingEventInput[] = [
     ...(opts.eventsBefore ?? []),
     { conversationId: entry.conversationId, type: 'offer.created', data: { offerId, agentId, expiresAt: expiresAt.toISOString() } },
-  ]);
+  ];
+  let offerEventId: number | null = null;
+  const written = (ids: number[]) => {
+    offerEventId = ids[ids.length - 1] ?? null;
+  };
+  if (opts.timeline) void opts.timeline(rows).then(written);
+  else written(await writeEvents(t, rows));
   const offer = buildFromRow(Offer, {
     id: offerId,
     queueEntryId: entryId,
@@ -61,11 +73,10 @@ export async function writeOffer(
     createdAt: now,
     updatedAt: now,
   });
-  const offerEventId = eventIds[eventIds.length - 1] ?? null;
   t.afterCommit(() => {
-    r.ctx.events.emit('offer.changed', { offerId, conversationId: entry.conversationId, agentId, eventId: offerEventId, ...(opts.withCase ? { withCase: true } : {}) });
+    r.ctx.events.emit('offer.changed', { offerId, conversationId: entry.conversationId, agentId, eventId: offerEventId, ...(opts.timeline ? { withCase: true } : {}) });
     r.ctx.events.emit('agent.changed', { agentId });
   });
   afterCommitQueues(r, t, [entry.departmentId]);
-  return { offer, eventIds };
+  return { offer };
 }

@@ -1,4 +1,3 @@
-import { insertReturningIds } from '../../db/rawSql';
 import type { IngestWriteHook } from '../ingest/ingestHooks';
 
 /** CallSids whose first webhook is being ingested by this process right now (startCall adds and removes them). */
@@ -11,17 +10,12 @@ export const startingCalls = new Set<string>();
  * the row when this hook is not registered. Only calls startCall is starting: a voice contact ingested any other way
  * (the demo seed, a test) is not a live call. One function, so registering it from every app of a process keeps one.
  */
-export const writeCallRow: IngestWriteHook = async ({ sql, conversation, message, now }) => {
+export const writeCallRow: IngestWriteHook = async ({ sql, conversation, message, now, timeline }) => {
   if (message.channel !== 'voice' || !message.externalId || !startingCalls.has(message.externalId)) return;
   const call = await sql.run(
     "INSERT INTO phone_calls (callSid, messageId, conversationId, language, routingState, declinedAgentIds, createdAt, updatedAt) VALUES (?, ?, ?, ?, 'ivr', '[]', ?, ?)",
     [message.externalId, message.id, conversation.id, conversation.language, now, now],
   );
   const direction = (message.metadata as { direction?: string }).direction ?? 'inbound';
-  return insertReturningIds(
-    sql,
-    'conversation_events',
-    ['conversationId', 'type', 'actorType', 'actorId', 'data', 'public', 'createdAt'],
-    [[conversation.id, 'call.started', 'system', null, JSON.stringify({ callId: call.insertId, messageId: message.id, direction }), false, now]],
-  );
+  void timeline([{ conversationId: conversation.id, type: 'call.started', data: { callId: call.insertId, messageId: message.id, direction } }]);
 };
