@@ -9,8 +9,18 @@ export interface Database {
   sequelize: Sequelize;
   dialect: Dialect;
   /** Runs `fn` in one write transaction, with deadlock retries. See withTransaction. */
-  transaction<T>(fn: (t: Transaction) => Promise<T>): Promise<T>;
+  transaction<T>(fn: (t: Transaction) => Promise<T>, opts?: TransactionOptions): Promise<T>;
   close(): Promise<void>;
+}
+
+export interface TransactionOptions {
+  /**
+   * READ COMMITTED on MariaDB, for the hot write paths whose correctness rests on row locks, unique keys and
+   * conditional updates only (ingest, offers): plain reads see the latest commits, and locking reads lock the rows
+   * they find and no gaps, so concurrent transactions inserting beside each other do not deadlock. Set for the
+   * one transaction (`SET TRANSACTION`, not the session). SQLite has one writer and ignores it.
+   */
+  readCommitted?: boolean;
 }
 
 /** Parses DATABASE_URL (`sqlite:<file>` or `mysql://user:pass@host:port/db`) into Sequelize options. */
@@ -49,6 +59,24 @@ export function sequelizeOptions(url: string, opts: { poolMax?: number } = {}): 
 
 const RETRYABLE = /ER_LOCK_DEADLOCK|ER_LOCK_WAIT_TIMEOUT|Deadlock found|SQLITE_BUSY|Lock wait timeout/;
 
+const endHooks = new WeakMap<Transaction, (() => void)[]>();
+
+/**
+ * Runs `fn` when a transaction of Database.transaction ends, committed or rolled back (Sequelize only has
+ * afterCommit): for in-process bookkeeping that must not outlive it. `fn` must not throw.
+ */
+export function onTransactionEnd(t: Transaction, fn: () => void): void {
+  const list = endHooks.get(t);
+  if (list) list.push(fn);
+  else endHooks.set(t, [fn]);
+}
+
+function runEndHooks(t: Transaction): void {
+  const list = endHooks.get(t);
+  endHooks.delete(t);
+  for (const fn of list ?? []) fn();
+}
+
 /** Opens the database named by DATABASE_URL. */
 export function openDatabase(url: string, opts: { poolMax?: number } = {}): Database {
   const options = sequelizeOptions(url, opts);
@@ -57,14 +85,21 @@ export function openDatabase(url: string, opts: { poolMax?: number } = {}): Data
 
   if (dialect === 'sqlite') shareSqliteWriter(sequelize);
 
-  async function transaction<T>(fn: (t: Transaction) => Promise<T>): Promise<T> {
+  async function transaction<T>(fn: (t: Transaction) => Promise<T>, opts: TransactionOptions = {}): Promise<T> {
+    const options = opts.readCommitted && dialect === 'mysql' ? { isolationLevel: Transaction.ISOLATION_LEVELS.READ_COMMITTED } : {};
     for (let attempt = 1; ; attempt++) {
+      let current: Transaction | undefined;
       try {
-        return await sequelize.transaction((t) => fn(t));
+        return await sequelize.transaction(options, (t) => {
+          current = t;
+          return fn(t);
+        });
       } catch (err) {
         const retryable = RETRYABLE.test(String((err as Error)?.message ?? '')) || RETRYABLE.test(String((err as { parent?: { code?: string } })?.parent?.code ?? ''));
         if (!retryable || attempt >= 5) throw err;
         await new Promise((r) => setTimeout(r, 5 * attempt + Math.random() * 20));
+      } finally {
+        if (current) runEndHooks(current);
       }
     }
   }

@@ -53,7 +53,7 @@ export async function ingestContact(ctx: AppContext, input: InboundContact): Pro
 
   for (let attempt = 1; ; attempt++) {
     try {
-      return await ctx.db.transaction((t) => ingestInTransaction(ctx, contact, identities, blobs, t));
+      return await ctx.db.transaction((t) => ingestInTransaction(ctx, contact, identities, blobs, t), { readCommitted: true });
     } catch (err) {
       if (!isUniqueViolation(err)) throw err;
       // A concurrent ingest of the same contact won the race: answer with its message.

@@ -53,9 +53,12 @@ export async function lockedLoad(db: Database, t: Transaction, agentId: number, 
   // One statement: each branch a locking read of its own (MariaDB takes the lock clause per parenthesised branch;
   // SQLite has no lock clause and no parenthesised branches). Voice adds the live calls by offeredAgentId and by
   // agentId: two index-friendly branches rather than one OR that a locking read would scan.
+  // The agent's own index entries only: a locking read that scanned by status would wait on every case other
+  // transactions are inserting (and deadlock with them), so MariaDB is told which index to use.
+  const index = (name: string) => (db.dialect === 'mysql' ? ` FORCE INDEX (${name})` : '');
   const branches: [string, SqlValue[]][] = [
-    [`SELECT 'case' AS kind, id AS n FROM conversations WHERE assigneeId = ? AND channel = ? AND status IN (${quoted(ACTIVE_STATUSES)})`, [agentId, channel]],
-    ["SELECT 'offers', COUNT(*) FROM offers WHERE agentId = ? AND channel = ? AND state = 'pending'", [agentId, channel]],
+    [`SELECT 'case' AS kind, id AS n FROM conversations${index('conversations_assignee')} WHERE assigneeId = ? AND channel = ? AND status IN (${quoted(ACTIVE_STATUSES)})`, [agentId, channel]],
+    [`SELECT 'offers', COUNT(*) FROM offers${index('offers_agent')} WHERE agentId = ? AND channel = ? AND state = 'pending'`, [agentId, channel]],
   ];
   if (channel === 'voice') {
     branches.push(

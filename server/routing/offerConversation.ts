@@ -60,7 +60,7 @@ export async function offerToAgent(r: RoutingRuntime, entryId: number, agentId: 
 
       const { offer } = await writeOffer(r, t, entryId, entry, agentId);
       return { kind: 'offered', offer } as const;
-    });
+    }, { readCommitted: true });
   } catch (err) {
     if (err instanceof RoutingAbort) return { kind: 'gone' };
     throw err;

@@ -1,3 +1,4 @@
+import { onTransactionEnd } from '../../db/connection';
 import type { IngestWriteHook } from '../ingest/ingestHooks';
 import { lockFitAgent } from './callCandidates';
 import type { RoutingEventInput } from './events';
@@ -9,6 +10,8 @@ import { writeOffer } from './writeOffer';
 
 /** How many of the best candidates a new case is tried on inside ingest's transaction (agents whose row is busy are passed over). */
 const IN_TRANSACTION_TRIES = 3;
+/** At most how long an agent tried by one of this process's open ingests is passed over by the others (the claim ends with its transaction). */
+const CLAIM_MS = 2_000;
 
 /**
  * Queues a case in the transaction that opens it, and offers it there too when an agent is free: the entry, the
@@ -20,6 +23,16 @@ const IN_TRANSACTION_TRIES = 3;
  * engine offers it without reconciling.
  */
 export function queueOnIngest(r: RoutingRuntime, queued: Map<number, { entryId: number; entry: QueuedEntry }>): IngestWriteHook {
+  // Concurrent contacts rank the same agent first. Each open ingest of this process claims the agent it tries, so
+  // the others go straight to the next one instead of each finding the row locked (SKIP LOCKED still decides
+  // between processes, and is what guarantees one offer per agent row).
+  const claimed = new Map<number, number>();
+  const claim = (agentId: number, now: number) => {
+    const until = claimed.get(agentId);
+    if (until !== undefined && until > now) return false;
+    claimed.set(agentId, now + CLAIM_MS);
+    return true;
+  };
   return async ({ sql, transaction, conversation: c, created, now, timeline }) => {
     if (!created || c.channel === 'voice' || c.channel === 'letter') return;
     if (!ROUTABLE_STATUSES.includes(c.status) || c.assigneeId !== null) return;
@@ -34,7 +47,13 @@ export function queueOnIngest(r: RoutingRuntime, queued: Map<number, { entryId: 
     const queuedEvent: RoutingEventInput = { conversationId: c.id, type: 'conversation.queued', data: { queueEntryId: entryId, departmentId } };
 
     const candidates = await rankCandidatesOn(sql, r, entry, { fresh: true });
-    for (const candidate of candidates.slice(0, IN_TRANSACTION_TRIES)) {
+    let tries = 0;
+    for (const candidate of candidates) {
+      if (tries >= IN_TRANSACTION_TRIES) break;
+      if (!claim(candidate.agentId, Date.now())) continue;
+      tries++;
+      // The claim ends with this transaction, committed or rolled back (a deadlock retry claims afresh).
+      onTransactionEnd(transaction, () => void claimed.delete(candidate.agentId));
       const fit = await lockFitAgent(r, transaction, candidate.agentId, entry, { skipLocked: true });
       if (fit === 'busy' || !fit) continue;
       // Its rows are published with contact.ingested, not as a conversation.changed of their own: one re-read per new case.

@@ -128,6 +128,17 @@ describe.each(DIALECTS)('a new case is queued in the transaction that opens it, 
       expect((await a.reload()).lastOfferAt).not.toBeNull();
     });
 
+    test('contacts arriving together are spread over the free agents, each offered in its own commit, one case per agent at capacity 1', async () => {
+      const agents = await Promise.all([1, 2, 3, 4, 5].map(() => agent({ allDepartments: true, presence: 'available', capacity: { api: 1 } })));
+      const results = await Promise.all([1, 2, 3, 4, 5].map(() => ingestContact(t.ctx, contact())));
+      const offers = await Offer.findAll({ where: { state: 'pending' } });
+      expect(offers.map((o) => o.conversationId).sort()).toEqual(results.map((r) => r.conversation.id).sort());
+      expect(new Set(offers.map((o) => o.agentId)).size).toBe(5);
+      expect(offers.map((o) => o.agentId).sort()).toEqual(agents.map((a) => a.id).sort());
+      expect(await QueueEntry.count({ where: { state: 'waiting' } })).toBe(0);
+      expect(queued.size).toBe(0);
+    });
+
     if (dialect === 'mariadb') {
       test('an agent whose row another transaction holds is not waited for (MariaDB: SKIP LOCKED); the case waits instead', async () => {
         const a = await agent({ allDepartments: true, presence: 'available' });

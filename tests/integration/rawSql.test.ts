@@ -1,5 +1,6 @@
 import { Agent, Conversation, Message } from '../../db/models';
 import { ingestContact } from '../../server/ingest/ingestContact';
+import { onTransactionEnd } from '../../db/connection';
 import { toDate, withRawSql } from '../../db/rawSql';
 import { agent, contact } from '../helpers/factories';
 import { createTestContext, type TestContext } from '../helpers/context';
@@ -60,6 +61,21 @@ describe.each(DIALECTS)('raw reads outside a transaction (withRawSql), on %s', (
     expect(toDate(row!.receivedAt)?.toISOString()).toBe('2026-11-20T21:59:59.987Z');
     expect(Number(row!.locationLat)).toBe(46.186623);
     expect(Number(row!.anonymous)).toBe(1);
+  });
+
+  test('onTransactionEnd runs once when a transaction commits and once when it rolls back, after the outcome', async () => {
+    const ran: string[] = [];
+    await t.ctx.db.transaction(async (tx) => {
+      onTransactionEnd(tx, () => ran.push('committed'));
+      expect(ran).toEqual([]);
+    });
+    await expect(
+      t.ctx.db.transaction(async (tx) => {
+        onTransactionEnd(tx, () => ran.push('rolled back'));
+        throw new Error('refused');
+      }),
+    ).rejects.toThrow('refused');
+    expect(ran).toEqual(['committed', 'rolled back']);
   });
 
   test('toDate reads both drivers\' forms and keeps null', () => {
