@@ -9,7 +9,7 @@ import type { Presence } from '../../db/models/Agent';
 import { acceptOffer, declineOffer } from './answerOffer';
 import { socketConnected, socketDisconnected } from './connections';
 import { routeEntry, type QueuedEntry } from './offerConversation';
-import { queueOnIngest } from './queueOnIngest';
+import { queueOnIngest, type IngestQueueing } from './queueOnIngest';
 import { pullConversation } from './pullConversation';
 import { reassignConversation } from './reassignConversation';
 import { routingRuntime, type RoutingRuntime } from './runtime';
@@ -38,15 +38,16 @@ export class RoutingEngine {
   /** Subscribes to the domain events and starts the sweeper. */
   start(opts: { sweeper?: boolean } = {}): { stop(): Promise<void> } {
     const { events } = this.ctx;
-    // Cases ingest queued in its own transaction go straight to the offer; anything else is reconciled first.
-    const queuedByIngest = new Map<number, { entryId: number; entry: QueuedEntry }>();
+    // Cases ingest queued in its own transaction go straight to the offer (or are done: offered in that same
+    // transaction); anything else is reconciled first.
+    const queuedByIngest: IngestQueueing = new Map();
     this.stopFns.push(onIngestWrite(this.ctx, queueOnIngest(this.runtime, queuedByIngest)));
     this.stopFns.push(
       events.on('contact.ingested', async (p) => {
         const queued = queuedByIngest.get(p.conversationId);
         if (!queued) return this.caseChanged(p.conversationId);
         queuedByIngest.delete(p.conversationId);
-        await routeEntry(this.runtime, queued.entryId, queued.entry);
+        if (queued !== 'offered') await routeEntry(this.runtime, queued.entryId, queued.entry);
       }),
     );
     this.stopFns.push(

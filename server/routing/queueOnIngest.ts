@@ -14,15 +14,21 @@ const IN_TRANSACTION_TRIES = 3;
 const CLAIM_MS = 2_000;
 
 /**
+ * What ingest did with each new case, learnt after its commit: its waiting entry, for the engine to offer, or
+ * 'offered' when the offer was made in the same transaction (nothing left to do).
+ */
+export type IngestQueueing = Map<number, { entryId: number; entry: QueuedEntry } | 'offered'>;
+
+/**
  * Queues a case in the transaction that opens it, and offers it there too when an agent is free: the entry, the
  * offer and their timeline rows commit with the case, so the contact's one commit is also its reservation.
  * Only agents whose row no other transaction holds are tried (SKIP LOCKED: ingest never waits on an agent while
  * it holds the registration counter); when none is free the case waits and the engine routes it after commit.
  * Calls and scanned letters are left to syncQueueEntry after commit: the phone module routes a live call, and a
- * letter waits for OCR and review. `queued` learns, after commit only, which entry a waiting case got, so the
- * engine offers it without reconciling.
+ * letter waits for OCR and review. `queued` learns, after commit only, which entry a waiting case got (or that it
+ * was offered), so the engine neither reconciles it nor reads it back.
  */
-export function queueOnIngest(r: RoutingRuntime, queued: Map<number, { entryId: number; entry: QueuedEntry }>): IngestWriteHook {
+export function queueOnIngest(r: RoutingRuntime, queued: IngestQueueing): IngestWriteHook {
   // Concurrent contacts rank the same agent first. Each open ingest of this process claims the agent it tries, so
   // the others go straight to the next one instead of each finding the row locked (SKIP LOCKED still decides
   // between processes, and is what guarantees one offer per agent row).
@@ -58,6 +64,9 @@ export function queueOnIngest(r: RoutingRuntime, queued: Map<number, { entryId: 
       if (fit === 'busy' || !fit) continue;
       // Its rows are published with contact.ingested, not as a conversation.changed of their own: one re-read per new case.
       await writeOffer(r, transaction, entryId, entry, candidate.agentId, { eventsBefore: [queuedEvent], timeline });
+      transaction.afterCommit(() => {
+        queued.set(c.id, 'offered');
+      });
       return;
     }
     void timeline([queuedEvent]);
