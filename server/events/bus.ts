@@ -15,6 +15,8 @@ export interface DomainEvents {
     conversationCreated: boolean;
     automatic: boolean;
     eventIds: number[];
+    /** The timeline rows `eventIds` name, as written (rows are never changed after): listeners need not read them back. */
+    timeline: { id: number; conversationId: number; type: string; data: Record<string, unknown> }[];
   };
   /** Timeline rows were written for a case (status, assignment, message sent…); realtime re-reads and pushes. */
   'conversation.changed': { conversationId: number; eventIds: number[]; /** Set by routing on its own rows, so it can skip re-checking them. */ source?: 'routing' };

@@ -46,9 +46,8 @@ export async function ingestContact(ctx: AppContext, input: InboundContact): Pro
   // Normalising may refuse a field (an unparseable phone): before anything is written.
   const identities = senderIdentities(contact.from, ctx.config.SESSION_SECRET);
 
-  const earlier = await findDuplicate(ctx, contact);
-  if (earlier) return earlier;
-
+  // No lookup first: a contact seen before fails on the unique (externalId, channel) key at its message insert,
+  // before the register is taken, and is answered with the earlier message below. The common case saves a query.
   const blobs = await Promise.all((contact.attachments ?? []).map((a) => ctx.blobs.put(a.data)));
 
   for (let attempt = 1; ; attempt++) {
@@ -201,14 +200,15 @@ async function ingestInTransaction(
     });
   }
 
+  const rows = [
+    ...events.map((e) => ({ conversationId: conversation!.id, type: e.type, actorType: e.actorType ?? 'system', actorId: e.actorType === 'citizen' ? citizen?.id ?? null : null, data: e.data ?? {}, public: e.public ?? false })),
+    ...hookTimeline.rows.map((e) => ({ conversationId: e.conversationId, type: e.type, actorType: e.actorType ?? 'system', actorId: e.actorId ?? null, data: e.data, public: e.public ?? false })),
+  ];
   const eventIds = await insertReturningIds(
     sql,
     'conversation_events',
     ['conversationId', 'type', 'actorType', 'actorId', 'data', 'public', 'createdAt'],
-    [
-      ...events.map((e) => [conversation!.id, e.type, e.actorType ?? 'system', e.actorType === 'citizen' ? citizen?.id ?? null : null, JSON.stringify(e.data ?? {}), e.public ?? false, now]),
-      ...hookTimeline.rows.map((e) => [e.conversationId, e.type, e.actorType ?? 'system', e.actorId ?? null, JSON.stringify(e.data), e.public ?? false, now]),
-    ],
+    rows.map((e) => [e.conversationId, e.type, e.actorType, e.actorId, JSON.stringify(e.data), e.public, now]),
   );
   hookTimeline.written(eventIds.slice(events.length));
 
@@ -219,6 +219,7 @@ async function ingestInTransaction(
     conversationCreated,
     automatic,
     eventIds,
+    timeline: rows.map((e, i) => ({ id: eventIds[i]!, conversationId: e.conversationId, type: e.type, data: e.data })),
   };
   transaction.afterCommit(() => ctx.events.emit('contact.ingested', payload));
 

@@ -10,6 +10,9 @@ import { loadConversationSummaries, loadMessageViews, loadOfferViews, loadPresen
 
 const log = logger('realtime.publisher');
 
+/** Timeline rows as publishing reads them. */
+type TimelineRows = Pick<ConversationEvent, 'id' | 'conversationId' | 'type' | 'data'>[];
+
 /** How long case changes are gathered before the queues' viewers hear of them. */
 const CASES_COALESCE_MS = 250;
 
@@ -39,7 +42,7 @@ export function startPublisher(ctx: AppContext, agents: AgentsNamespace, wallboa
 
   // An offer written with its case is published by the case's publish (one re-read for both).
   off.push(ctx.events.on('offer.changed', (p) => (p.withCase ? undefined : guard('offer', publishOffer(p.offerId, p.eventId)))));
-  off.push(ctx.events.on('contact.ingested', (p) => guard('case', publishCase(p.conversationId, p.eventIds, p.messageId, { offers: true }))));
+  off.push(ctx.events.on('contact.ingested', (p) => guard('case', publishCase(p.conversationId, p.eventIds, p.messageId, { offers: true, timeline: p.timeline }))));
   off.push(ctx.events.on('conversation.changed', (p) => guard('case', publishCase(p.conversationId, p.eventIds))));
 
   async function publishOffer(offerId: number, eventId: number | null): Promise<void> {
@@ -59,10 +62,11 @@ export function startPublisher(ctx: AppContext, agents: AgentsNamespace, wallboa
     }
   }
 
-  async function publishCase(conversationId: number, eventIds: number[], messageId?: number, opts: { offers?: boolean } = {}): Promise<void> {
+  async function publishCase(conversationId: number, eventIds: number[], messageId?: number, opts: { offers?: boolean; timeline?: TimelineRows } = {}): Promise<void> {
     const c = (await loadConversationSummaries([conversationId])).get(conversationId);
     if (!c) return;
-    const events = await loadEvents(eventIds);
+    // Timeline rows never change once written: those the event carries are used as they are.
+    const events = opts.timeline ?? (await loadEvents(eventIds));
     const lastId = events.length ? events[events.length - 1]!.id : null;
     const messageIds = new Set<number>(events.map((e) => e.data?.messageId).filter((m): m is number => typeof m === 'number'));
     if (messageId) messageIds.add(messageId);
@@ -112,7 +116,7 @@ export function startPublisher(ctx: AppContext, agents: AgentsNamespace, wallboa
   }
 
   /** Timeline rows by id, in id order (the fields publishing reads). */
-  async function loadEvents(ids: number[]): Promise<Pick<ConversationEvent, 'id' | 'conversationId' | 'type' | 'data'>[]> {
+  async function loadEvents(ids: number[]): Promise<TimelineRows> {
     if (!ids.length) return [];
     const rows = await withRawSql(ctx.db, (sql) =>
       sql.all<{ id: number; conversationId: number; type: ConversationEvent['type']; data: unknown }>(

@@ -43,6 +43,9 @@ describe.each(DIALECTS)('ingestContact on %s', (dialect) => {
     expect(second.conversation.registrationNumber).toBe(first.conversation.registrationNumber);
     expect(await counts()).toEqual(before);
     expect((await Message.findByPk(first.message.id))!.text).toBe(c.text);
+    // The duplicate is refused by the unique key before the register is taken: the next case gets the next number.
+    const next = await ingestContact(t.ctx, contact());
+    expect(next.conversation.registrationSeq).toBe(first.conversation.registrationSeq + 1);
   });
 
   test('the same externalId on another channel is another contact', async () => {
