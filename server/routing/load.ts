@@ -170,7 +170,7 @@ type AgentRow = { id: number; languages: unknown; capacity: unknown; lastOfferAt
  * never connected: REST-only integrations), serving the queue, speaking the case's language, with room on the
  * case's channel, and not having declined or let expire an offer of this case within the exclusion period.
  * Plain reads: the offer itself re-checks everything under the agent's row lock. Live calls are ranked by the same
- * query (server/routing/callCandidates.ts). Two statements on one pooled connection: the agents, then their loads.
+ * query (server/routing/callCandidates.ts). One statement on a pooled connection: the agents with their loads.
  */
 export async function rankCandidates(
   r: RoutingRuntime,
@@ -193,23 +193,38 @@ export async function rankCandidatesOn(
   const queue = servesQueueSql(entry.departmentId);
   // A case queued just now has no offers to be refused by: its candidates skip the exclusion subquery.
   const refused = opts.fresh ? { text: '', params: [] } : recentlyRefused(r, entry.conversationId);
-  const rows = await sql.all<AgentRow>(
-    `SELECT a.id, a.languages, a.capacity, a.lastOfferAt FROM agents a
+  const except = opts.exceptConversationId ?? 0;
+  const active = quoted(ACTIVE_STATUSES);
+  // Each agent with their load in the same statement (what loads() counts): pending offers and active assigned
+  // cases on the case's channel and on all channels, and live calls ringing or connected to them that are not
+  // one of their assigned voice cases. Index-friendly correlated counts (offers_agent, conversations_assignee,
+  // phone_calls_offered_agent, phone_calls_agent).
+  const liveCalls = (column: 'offeredAgentId' | 'agentId', states: readonly string[]) =>
+    `(SELECT COUNT(*) FROM phone_calls p WHERE p.${column} = a.id AND p.routingState IN (${quoted(states)}) AND p.conversationId <> ?
+        AND NOT EXISTS (SELECT 1 FROM conversations v WHERE v.id = p.conversationId AND v.assigneeId = a.id AND v.channel = 'voice' AND v.status IN (${active})))`;
+  const rows = await sql.all<AgentRow & { offersHere: number | string; offersAll: number | string; casesHere: number | string; casesAll: number | string; ringing: number | string; held: number | string }>(
+    `SELECT a.id, a.languages, a.capacity, a.lastOfferAt,
+       (SELECT COUNT(*) FROM offers o WHERE o.agentId = a.id AND o.state = 'pending' AND o.channel = ?) AS offersHere,
+       (SELECT COUNT(*) FROM offers o WHERE o.agentId = a.id AND o.state = 'pending') AS offersAll,
+       (SELECT COUNT(*) FROM conversations c WHERE c.assigneeId = a.id AND c.status IN (${active}) AND c.id <> ? AND c.channel = ?) AS casesHere,
+       (SELECT COUNT(*) FROM conversations c WHERE c.assigneeId = a.id AND c.status IN (${active}) AND c.id <> ?) AS casesAll,
+       ${liveCalls('offeredAgentId', LIVE_CALL_LOAD_STATES.offered)} AS ringing,
+       ${liveCalls('agentId', LIVE_CALL_LOAD_STATES.held)} AS held
+     FROM agents a
      WHERE a.active = 1 AND a.presence = 'available' AND a.disconnectedAt IS NULL AND ${queue.text}${refused.text}`,
-    [...queue.params, ...refused.params],
+    [entry.channel, except, entry.channel, except, except, except, ...queue.params, ...refused.params],
   );
   const excluded = new Set(opts.excludeAgentIds ?? []);
-  const eligible = rows
-    .map((a) => ({ id: Number(a.id), languages: parseJson<Language[]>(a.languages, ['ro']), capacity: parseJson<ChannelCapacity>(a.capacity, DEFAULT_CAPACITY), lastOfferAt: toDate(a.lastOfferAt) }))
-    .filter((a) => speaks(a.languages, entry.language) && !excluded.has(a.id));
-  if (!eligible.length) return [];
-  const load = await loadsWith(sql, eligible.map((a) => a.id), { exceptConversationId: opts.exceptConversationId });
   const candidates: Candidate[] = [];
-  for (const a of eligible) {
-    const mine = load.get(a.id);
-    if ((mine?.get(entry.channel) ?? 0) >= capacityFor(a.capacity, entry.channel)) continue;
-    const total = mine ? [...mine.values()].reduce((s, n) => s + n, 0) : 0;
-    candidates.push({ agentId: a.id, lastOfferAt: a.lastOfferAt, load: total, capacity: totalCapacity(a.capacity) });
+  for (const row of rows) {
+    const id = Number(row.id);
+    const capacity = parseJson<ChannelCapacity>(row.capacity, DEFAULT_CAPACITY);
+    if (excluded.has(id) || !speaks(parseJson<Language[]>(row.languages, ['ro']), entry.language)) continue;
+    const calls = Number(row.ringing) + Number(row.held);
+    const here = Number(row.offersHere) + Number(row.casesHere) + (entry.channel === 'voice' ? calls : 0);
+    if (here >= capacityFor(capacity, entry.channel)) continue;
+    const total = Number(row.offersAll) + Number(row.casesAll) + calls;
+    candidates.push({ agentId: id, lastOfferAt: toDate(row.lastOfferAt), load: total, capacity: totalCapacity(capacity) });
   }
   return r.strategy.rank(candidates);
 }
