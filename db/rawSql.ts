@@ -69,11 +69,16 @@ export function databaseOf(sequelize: Sequelize): Database {
   return { sequelize, dialect: sequelize.getDialect() === 'sqlite' ? 'sqlite' : 'mysql' } as Database;
 }
 
-/** A driver's DATETIME value as a Date (mysql2 answers Dates; SQLite the text Sequelize stored). */
+/**
+ * A driver's DATETIME value as a Date: mysql2 answers Dates; SQLite the text Sequelize stored
+ * ('YYYY-MM-DD HH:MM:SS.mmm +00:00'), or text without an offset (SQL defaults, triggers), which is UTC as
+ * Sequelize reads it.
+ */
 export function toDate(v: unknown): Date | null {
   if (v === null || v === undefined) return null;
   if (v instanceof Date) return v;
-  return new Date(String(v).replace(' ', 'T').replace(' +00:00', 'Z'));
+  const text = String(v).replace(' ', 'T').replace(' +00:00', 'Z');
+  return new Date(/(Z|[+-]\d\d:?\d\d)$/.test(text) ? text : `${text}Z`);
 }
 
 /** Is `err` a unique-key violation (a concurrent insert of the same key)? Both raw driver and Sequelize errors. */

@@ -24,12 +24,6 @@ import type {
 
 const iso = (d: Date | null | undefined): string | null => (d ? new Date(d).toISOString() : null);
 
-/** A DATETIME as the models read it: SQLite text without an offset is UTC, as Sequelize's SQLite parser takes it. */
-function instant(v: unknown): Date | null {
-  if (typeof v === 'string' && !v.includes('+') && !v.endsWith('Z')) return new Date(`${v.replace(' ', 'T')}Z`);
-  return toDate(v);
-}
-
 /** A DATEONLY as the models read it: 'YYYY-MM-DD'. */
 const day = (v: unknown): string | null => (v === null || v === undefined ? null : v instanceof Date ? v.toISOString().slice(0, 10) : String(v));
 
@@ -88,7 +82,7 @@ function summaryFromRow(r: SummaryRow): ConversationSummaryView {
   return {
     id: Number(r.id),
     registrationNumber: r.registrationNumber as string,
-    registeredAt: iso(instant(r.registeredAt))!,
+    registeredAt: iso(toDate(r.registeredAt))!,
     subject: r.subject as string | null,
     channel: r.channel as ConversationSummaryView['channel'],
     status: r.status as ConversationSummaryView['status'],
@@ -103,10 +97,10 @@ function summaryFromRow(r: SummaryRow): ConversationSummaryView {
     legalBasis: r.legalBasis as ConversationSummaryView['legalBasis'],
     legalDueDate: day(r.legalDueDate),
     internalDueDate: day(r.internalDueDate),
-    dueAt: iso(instant(r.dueAt)),
+    dueAt: iso(toDate(r.dueAt)),
     slaState: r.slaState as ConversationSummaryView['slaState'],
-    lastMessageAt: iso(instant(r.lastMessageAt)),
-    updatedAt: iso(instant(r.updatedAt))!,
+    lastMessageAt: iso(toDate(r.lastMessageAt)),
+    updatedAt: iso(toDate(r.updatedAt))!,
   };
 }
 
@@ -196,8 +190,8 @@ export async function loadOfferViews(where: { ids?: number[]; agentId?: number; 
       const conversationId = Number(r.conversationId);
       const conversation = conversations.get(conversationId);
       if (!conversation) continue;
-      const createdAt = instant(r.offerCreatedAt)!;
-      const expiresAt = instant(r.offerExpiresAt)!;
+      const createdAt = toDate(r.offerCreatedAt)!;
+      const expiresAt = toDate(r.offerExpiresAt)!;
       views.push({
         id: Number(r.offerId),
         conversationId,
@@ -271,7 +265,7 @@ export async function loadMessageViews(ids: number[]): Promise<MessageView[]> {
         deliveryError: m.deliveryError,
         metadata,
         attachments: files.get(Number(m.id)) ?? [],
-        receivedAt: iso(instant(m.receivedAt))!,
+        receivedAt: iso(toDate(m.receivedAt))!,
       };
     });
   });
@@ -308,7 +302,7 @@ export function eventFromRow(r: Record<string, unknown>): TimelineEventRow {
     actorId: intOrNull(r.actorId),
     data: parseJson<Record<string, unknown>>(r.data, {}),
     public: flag(r.public),
-    createdAt: instant(r.createdAt)!,
+    createdAt: toDate(r.createdAt)!,
   };
 }
 
@@ -344,7 +338,7 @@ export async function loadPresenceViews(agentIds?: number[]): Promise<AgentPrese
       name: a.name,
       role: a.role,
       presence: a.presence,
-      presenceChangedAt: iso(instant(a.presenceChangedAt)),
+      presenceChangedAt: iso(toDate(a.presenceChangedAt)),
       connected: connected.has(agentId),
       load: loadView,
       capacity,
@@ -384,14 +378,14 @@ export async function loadQueueStats(db: Database, departmentIds?: (number | nul
     const mine = entries.filter((r) => departmentOf(r) === departmentId);
     const waiting = mine.find((r) => r.state === 'waiting');
     const offered = mine.find((r) => r.state === 'offered');
-    const oldest = [waiting?.oldest, offered?.oldest].map((v) => instant(v ?? null)).filter((d): d is Date => !!d).sort((a, b) => +a - +b)[0] ?? null;
+    const oldest = [waiting?.oldest, offered?.oldest].map((v) => toDate(v ?? null)).filter((d): d is Date => !!d).sort((a, b) => +a - +b)[0] ?? null;
     return {
       queueId: queueOf(departmentId),
       departmentId,
       waiting: Number(waiting?.n ?? 0),
       offered: Number(offered?.n ?? 0),
       oldestWaitingSince: iso(oldest),
-      nextDueAt: iso(instant(waiting?.due ?? null)),
+      nextDueAt: iso(toDate(waiting?.due ?? null)),
       agentsAvailable: all + (departmentId === null ? 0 : members.get(departmentId) ?? 0),
     };
   });

@@ -80,6 +80,9 @@ describe.each(DIALECTS)('raw reads outside a transaction (withRawSql), on %s', (
 
   test('toDate reads both drivers\' forms and keeps null', () => {
     expect(toDate('2026-11-24 08:00:01.250 +00:00')?.toISOString()).toBe('2026-11-24T08:00:01.250Z');
+    // Text without an offset (SQL defaults, triggers) is UTC, whatever the process's time zone.
+    expect(toDate('2026-11-24 08:00:01')?.toISOString()).toBe('2026-11-24T08:00:01.000Z');
+    expect(toDate('2026-11-24T10:00:01+02:00')?.toISOString()).toBe('2026-11-24T08:00:01.000Z');
     const d = new Date('2026-11-24T08:00:01.250Z');
     expect(toDate(d)).toBe(d);
     expect(toDate(null)).toBeNull();
