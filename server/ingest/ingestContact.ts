@@ -73,8 +73,8 @@ export function parseContact(input: unknown): ParsedInboundContact {
   throw validationError(field, issue.message, { issues: result.error.issues.map((i) => ({ field: i.path.join('.'), message: i.message })) });
 }
 
+/** The earlier delivery of a contact refused by the unique (externalId, channel) key, or null (another key refused it). */
 async function findDuplicate(ctx: AppContext, contact: ParsedInboundContact): Promise<IngestResult | null> {
-  // The common answer is "not seen": one indexed lookup without building models.
   const seen = await withRawSql(ctx.db, (sql) => sql.all<{ id: number }>('SELECT id FROM messages WHERE externalId = ? AND channel = ? LIMIT 1', [contact.externalId, contact.channel]));
   if (!seen.length) return null;
   const message = await Message.findByPk(seen[0]!.id, { rejectOnEmpty: true });
