@@ -182,10 +182,10 @@ async function ingestInTransaction(
   });
   // Rows other modules keep for the contact (routing's queue entry and offer, a call's row) commit with it.
   const hookTimeline = await runIngestWrites(ctx, { sql, transaction, conversation, message, created: conversationCreated, now });
-  // The register is taken last: its counter row stays locked until commit, so the fewer statements after it the
-  // more contacts a second the register serves.
+  // On MariaDB the register is taken last: its counter row stays locked until commit, so the fewer statements
+  // after it the more contacts a second the register serves.
   if (conversationCreated) {
-    await register(sql, conversation);
+    if (conversation.registrationSeq === null) await register(sql, conversation);
     events.unshift({
       type: 'conversation.created',
       public: true,
@@ -323,8 +323,8 @@ interface CategoryRow {
 
 /**
  * Opens a new case and, from the registration date, its legal deadline and the internal target before it. The
- * legal term runs from registration, not from when the citizen wrote. Its registration number is given by
- * `register` at the end of the transaction: the counter row stays locked from then until commit.
+ * legal term runs from registration, not from when the citizen wrote. On MariaDB its registration number is given
+ * by `register` at the end of the transaction: the counter row stays locked from then until commit.
  */
 async function openConversation(sql: RawSql, contact: ParsedInboundContact, citizen: CitizenRow | null, receivedAt: Date, now: Date): Promise<Conversation> {
   const [category] = contact.categoryCode
@@ -344,10 +344,13 @@ async function openConversation(sql: RawSql, contact: ParsedInboundContact, citi
   const legalDueDate = termDays ? legalDeadline(registeredOn, termDays) : null;
   const internalDueDate = legalDueDate ? workingDaysBefore(legalDueDate, INTERNAL_MARGIN_WORKING_DAYS) : null;
 
+  // SQLite has one writer: the whole transaction holds the database, so the number is taken at once and the case
+  // inserted with it (one statement less). MariaDB takes it last (register), to hold the counter row briefly.
+  const seq = sql.dialect === 'sqlite' ? await allocateRegistrationSeq(sql, year) : null;
   const values = {
     registrationYear: year,
-    registrationSeq: null as number | null,
-    registrationNumber: null as string | null,
+    registrationSeq: seq,
+    registrationNumber: seq === null ? null : formatRegistrationNumber(seq, year),
     registeredAt: now,
     citizenId: citizen?.id ?? null,
     channel: contact.channel,
