@@ -195,11 +195,12 @@ export function startPublisher(ctx: AppContext, agents: AgentsNamespace, wallboa
       for (const fn of off) fn();
       if (agentTimer) clearTimeout(agentTimer);
       if (queueTimer) clearTimeout(queueTimer);
+      await Promise.all([...inflight]);
+      // Publishes that were under way may have gathered cases: send them now rather than after stopping.
       if (casesTimer) {
         clearTimeout(casesTimer);
         flushCases();
       }
-      await Promise.all([...inflight]);
     },
   };
 }

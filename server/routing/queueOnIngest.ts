@@ -22,8 +22,9 @@ export type IngestQueueing = Map<number, { entryId: number; entry: QueuedEntry }
 /**
  * Queues a case in the transaction that opens it, and offers it there too when an agent is free: the entry, the
  * offer and their timeline rows commit with the case, so the contact's one commit is also its reservation.
- * Only agents whose row no other transaction holds are tried (SKIP LOCKED: ingest never waits on an agent while
- * it holds the registration counter); when none is free the case waits and the engine routes it after commit.
+ * Only agents whose row no other transaction holds are tried (SKIP LOCKED: a contact never waits on an agent
+ * while it holds its new case, and on SQLite the one writer); when none is free the case waits and the engine
+ * routes it after commit.
  * Calls and scanned letters are left to syncQueueEntry after commit: the phone module routes a live call, and a
  * letter waits for OCR and review. `queued` learns, after commit only, which entry a waiting case got (or that it
  * was offered), so the engine neither reconciles it nor reads it back.
