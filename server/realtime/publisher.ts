@@ -1,12 +1,11 @@
 import type { ConversationEvent } from '../../db/models';
-import { parseJson } from '../../db/models/json';
 import { placeholders, withRawSql } from '../../db/rawSql';
 import type { AppContext } from '../context';
 import { logger } from '../log';
 import { callOfferNotices } from '../twilio/callViews';
 import type { AgentsNamespace, ConversationSummaryView, OfferRevokeReason, QueueId, WallboardNamespace } from './contract';
 import { rooms } from './rooms';
-import { loadConversationSummaries, loadMessageViews, loadOfferViews, loadPresenceViews, loadQueueStats } from './views';
+import { eventFromRow, loadConversationSummaries, loadMessageViews, loadOfferViews, loadPresenceViews, loadQueueStats, timelineEventColumns } from './views';
 
 const log = logger('realtime.publisher');
 
@@ -116,16 +115,13 @@ export function startPublisher(ctx: AppContext, agents: AgentsNamespace, wallboa
     }
   }
 
-  /** Timeline rows by id, in id order (the fields publishing reads). */
+  /** Timeline rows by id, in id order. */
   async function loadEvents(ids: number[]): Promise<TimelineRows> {
     if (!ids.length) return [];
     const rows = await withRawSql(ctx.db, (sql) =>
-      sql.all<{ id: number; conversationId: number; type: ConversationEvent['type']; data: unknown }>(
-        `SELECT id, conversationId, type, data FROM conversation_events WHERE id IN (${placeholders(ids.length)}) ORDER BY id`,
-        ids,
-      ),
+      sql.all<Record<string, unknown>>(`SELECT ${timelineEventColumns('e')} FROM conversation_events e WHERE e.id IN (${placeholders(ids.length)}) ORDER BY e.id`, ids),
     );
-    return rows.map((r) => ({ id: Number(r.id), conversationId: Number(r.conversationId), type: r.type, data: parseJson<Record<string, unknown>>(r.data, {}) }));
+    return rows.map(eventFromRow);
   }
 
   // Coalesced: the queues' list views get the cases changed in a burst as one event.

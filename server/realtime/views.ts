@@ -1,4 +1,4 @@
-import { Conversation, type Citizen, type ConversationEvent } from '../../db/models';
+import { Conversation, type ConversationEvent } from '../../db/models';
 import { DEFAULT_CAPACITY, type ChannelCapacity } from '../../db/models/Agent';
 import { parseJson } from '../../db/models/json';
 import type { Database } from '../../db/connection';
@@ -39,33 +39,6 @@ const modelDatabase = (): Database => databaseOf(Conversation.sequelize!);
 /** The queue a case belongs to. */
 export const queueOf = (departmentId: number | null | undefined): QueueId => departmentId ?? 'general';
 
-/** A case as a list row (expects `citizen` loaded when there is one). */
-export function presentConversationSummary(c: Conversation & { citizen?: Citizen | null }): ConversationSummaryView {
-  return {
-    id: c.id,
-    registrationNumber: c.registrationNumber,
-    registeredAt: iso(c.registeredAt)!,
-    subject: c.subject,
-    channel: c.channel,
-    status: c.status,
-    priority: c.priority,
-    queueId: queueOf(c.departmentId),
-    departmentId: c.departmentId ?? null,
-    categoryId: c.categoryId ?? null,
-    assigneeId: c.assigneeId ?? null,
-    citizenId: c.citizenId ?? null,
-    citizenName: c.citizen?.name ?? null,
-    language: c.language,
-    legalBasis: c.legalBasis,
-    legalDueDate: c.legalDueDate,
-    internalDueDate: c.internalDueDate,
-    dueAt: iso(c.dueAt),
-    slaState: c.slaState,
-    lastMessageAt: iso(c.lastMessageAt),
-    updatedAt: iso(c.updatedAt)!,
-  };
-}
-
 /** The columns of a summary, from `conversations c` and CITIZEN_JOIN. */
 const SUMMARY_COLUMNS = `c.id, c.registrationNumber, c.registeredAt, c.subject, c.channel, c.status, c.priority, c.departmentId, c.categoryId,
   c.assigneeId, c.citizenId, ci.name AS citizenName, c.language, c.legalBasis, c.legalDueDate, c.internalDueDate, c.dueAt, c.slaState,
@@ -76,7 +49,7 @@ type SummaryRow = Record<'id' | 'registrationNumber' | 'registeredAt' | 'subject
   | 'assigneeId' | 'citizenId' | 'citizenName' | 'language' | 'legalBasis' | 'legalDueDate' | 'internalDueDate' | 'dueAt' | 'slaState'
   | 'lastMessageAt' | 'updatedAt', unknown>;
 
-/** A summary from a row of SUMMARY_COLUMNS (same keys, same order as presentConversationSummary). */
+/** A summary from a row of SUMMARY_COLUMNS. */
 function summaryFromRow(r: SummaryRow): ConversationSummaryView {
   const departmentId = intOrNull(r.departmentId);
   return {

@@ -12,7 +12,6 @@ import {
   loadOfferViews,
   loadPresenceViews,
   loadQueueStats,
-  presentConversationSummary,
   presentEvent,
   queueOf,
   timelineEventColumns,
@@ -22,6 +21,35 @@ import { capacityFor, loads } from '../../server/routing/load';
 import { agent, department } from '../helpers/factories';
 import { createTestContext, type TestContext } from '../helpers/context';
 import { DIALECTS } from '../helpers/services';
+
+const isoOf = (d: Date | null | undefined): string | null => (d ? new Date(d).toISOString() : null);
+
+/** A case as a list row, as the models presented it (expects `citizen` loaded when there is one). */
+function presentConversationSummary(c: Conversation & { citizen?: Citizen | null }): ConversationSummaryView {
+  return {
+    id: c.id,
+    registrationNumber: c.registrationNumber,
+    registeredAt: isoOf(c.registeredAt)!,
+    subject: c.subject,
+    channel: c.channel,
+    status: c.status,
+    priority: c.priority,
+    queueId: queueOf(c.departmentId),
+    departmentId: c.departmentId ?? null,
+    categoryId: c.categoryId ?? null,
+    assigneeId: c.assigneeId ?? null,
+    citizenId: c.citizenId ?? null,
+    citizenName: c.citizen?.name ?? null,
+    language: c.language,
+    legalBasis: c.legalBasis,
+    legalDueDate: c.legalDueDate,
+    internalDueDate: c.internalDueDate,
+    dueAt: isoOf(c.dueAt),
+    slaState: c.slaState,
+    lastMessageAt: isoOf(c.lastMessageAt),
+    updatedAt: isoOf(c.updatedAt)!,
+  };
+}
 
 /*
  * The realtime loaders read raw SQL; the reference below is how they were built from the models before. Every
