@@ -17,8 +17,10 @@ export interface TransactionOptions {
   /**
    * READ COMMITTED on MariaDB, for the hot write paths whose correctness rests on row locks, unique keys and
    * conditional updates only (ingest, offers): plain reads see the latest commits, and locking reads lock the rows
-   * they find and no gaps, so concurrent transactions inserting beside each other do not deadlock. Set for the
-   * one transaction (`SET TRANSACTION`, not the session). SQLite has one writer and ignores it.
+   * they find and no gaps, so concurrent transactions inserting beside each other do not deadlock. It is the
+   * sessions' own level (set once per connection), so these transactions start with no extra statement; every
+   * other transaction asks for REPEATABLE READ, the server's default, with `SET TRANSACTION`. SQLite has one
+   * writer and ignores it.
    */
   readCommitted?: boolean;
 }
@@ -84,9 +86,17 @@ export function openDatabase(url: string, opts: { poolMax?: number } = {}): Data
   const dialect = options.dialect as Dialect;
 
   if (dialect === 'sqlite') shareSqliteWriter(sequelize);
+  else {
+    // Each pooled connection's sessions default to READ COMMITTED (see TransactionOptions.readCommitted).
+    sequelize.addHook('afterConnect', (connection) =>
+      new Promise<void>((resolve, reject) =>
+        (connection as MysqlCallbackConnection).query('SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED', (err) => (err ? reject(err) : resolve())),
+      ),
+    );
+  }
 
   async function transaction<T>(fn: (t: Transaction) => Promise<T>, opts: TransactionOptions = {}): Promise<T> {
-    const options = opts.readCommitted && dialect === 'mysql' ? { isolationLevel: Transaction.ISOLATION_LEVELS.READ_COMMITTED } : {};
+    const options = !opts.readCommitted && dialect === 'mysql' ? { isolationLevel: Transaction.ISOLATION_LEVELS.REPEATABLE_READ } : {};
     for (let attempt = 1; ; attempt++) {
       let current: Transaction | undefined;
       try {
@@ -106,6 +116,9 @@ export function openDatabase(url: string, opts: { poolMax?: number } = {}): Data
 
   return { sequelize, dialect, transaction, close: () => sequelize.close() };
 }
+
+/** The part of a mysql2 connection (callback API, as Sequelize holds it) the session set-up uses. */
+type MysqlCallbackConnection = { query(sql: string, cb: (err: Error | null) => void): void };
 
 type SqliteConn = {
   configure(option: 'busyTimeout', ms: number): void;

@@ -88,3 +88,38 @@ describe.each(DIALECTS)('raw reads outside a transaction (withRawSql), on %s', (
     expect(toDate(null)).toBeNull();
   });
 });
+
+describe('transaction isolation on MariaDB', () => {
+  let t: TestContext;
+  beforeEach(async () => {
+    t = await createTestContext('mariadb');
+  });
+  afterEach(() => t.cleanup());
+
+  /** Reads an agent's name twice inside one transaction, with another connection's commit in between. */
+  async function readTwice(readCommitted: boolean): Promise<string[]> {
+    const a = await agent({ name: 'Întâi' });
+    const seen: string[] = [];
+    const read = async (tx: import('sequelize').Transaction) => seen.push((await Agent.findByPk(a.id, { transaction: tx }))!.name);
+    await t.ctx.db.transaction(
+      async (tx) => {
+        await read(tx);
+        await Agent.update({ name: 'Apoi' }, { where: { id: a.id } });
+        await read(tx);
+      },
+      { readCommitted },
+    );
+    return seen;
+  }
+
+  test('a readCommitted transaction sees what another connection committed meanwhile', async () => {
+    expect(await readTwice(true)).toEqual(['Întâi', 'Apoi']);
+  });
+
+  test('every other transaction keeps one snapshot (REPEATABLE READ), even on a connection that ran a readCommitted one', async () => {
+    // Same pool, so the connections that served the readCommitted transactions serve these too.
+    for (let i = 0; i < 3; i++) expect(await readTwice(true)).toEqual(['Întâi', 'Apoi']);
+    for (let i = 0; i < 3; i++) expect(await readTwice(false)).toEqual(['Întâi', 'Întâi']);
+    expect(await readTwice(true)).toEqual(['Întâi', 'Apoi']);
+  });
+});
