@@ -18,6 +18,7 @@ import * as letters from './202611245001-letters';
 import * as letterPagesOrientationCnp from './202611248001-letter-pages-orientation-cnp';
 import * as emailLeases from './202611242002-email-leases';
 import * as duplicateIndexes from './202611247001-duplicate-indexes';
+import * as routingLoadCovering from './202611249001-routing-load-covering';
 
 export interface MigrationModule {
   up: MigrationFn<QueryInterface>;
@@ -47,4 +48,5 @@ export const MIGRATIONS: [name: string, migration: MigrationModule][] = [
   ['202611247001-duplicate-indexes', duplicateIndexes],
   ['202611242002-email-leases', emailLeases],
   ['202611248001-letter-pages-orientation-cnp', letterPagesOrientationCnp],
+  ['202611249001-routing-load-covering', routingLoadCovering],
 ];

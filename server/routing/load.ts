@@ -57,8 +57,8 @@ export async function lockedLoad(db: Database, t: Transaction, agentId: number, 
   // transactions are inserting (and deadlock with them), so MariaDB is told which index to use.
   const index = (name: string) => (db.dialect === 'mysql' ? ` FORCE INDEX (${name})` : '');
   const branches: [string, SqlValue[]][] = [
-    [`SELECT 'case' AS kind, id AS n FROM conversations${index('conversations_assignee')} WHERE assigneeId = ? AND channel = ? AND status IN (${quoted(ACTIVE_STATUSES)})`, [agentId, channel]],
-    [`SELECT 'offers', COUNT(*) FROM offers${index('offers_agent')} WHERE agentId = ? AND channel = ? AND state = 'pending'`, [agentId, channel]],
+    [`SELECT 'case' AS kind, id AS n FROM conversations${index('conversations_assignee_channel')} WHERE assigneeId = ? AND channel = ? AND status IN (${quoted(ACTIVE_STATUSES)})`, [agentId, channel]],
+    [`SELECT 'offers', COUNT(*) FROM offers${index('offers_agent_channel')} WHERE agentId = ? AND channel = ? AND state = 'pending'`, [agentId, channel]],
   ];
   if (channel === 'voice') {
     branches.push(
@@ -197,7 +197,7 @@ export async function rankCandidatesOn(
   const active = quoted(ACTIVE_STATUSES);
   // Each agent with their load in the same statement (what loads() counts): pending offers and active assigned
   // cases on the case's channel and on all channels, and live calls ringing or connected to them that are not
-  // one of their assigned voice cases. Index-friendly correlated counts (offers_agent, conversations_assignee,
+  // one of their assigned voice cases. Index-only correlated counts (offers_agent_channel, conversations_assignee_channel,
   // phone_calls_offered_agent, phone_calls_agent).
   const liveCalls = (column: 'offeredAgentId' | 'agentId', states: readonly string[]) =>
     `(SELECT COUNT(*) FROM phone_calls p WHERE p.${column} = a.id AND p.routingState IN (${quoted(states)}) AND p.conversationId <> ?
