@@ -68,8 +68,9 @@ export async function startRealtime(ctx: AppContext, http?: HttpServer, opts: { 
   });
   let redis: Redis[] = [];
   if (ctx.config.REDIS_URL) {
-    const pub = new Redis(ctx.config.REDIS_URL, { maxRetriesPerRequest: null, lazyConnect: false });
-    const sub = pub.duplicate();
+    // Auto-pipelining: the events of one publish (an offer, its case, its message) leave in one write, not one each.
+    const pub = new Redis(ctx.config.REDIS_URL, { maxRetriesPerRequest: null, lazyConnect: false, enableAutoPipelining: true });
+    const sub = pub.duplicate({ enableAutoPipelining: false });
     redis = [pub, sub];
     io.adapter(createAdapter(pub, sub, { key: 'ghiseu:socket.io' }));
   }
