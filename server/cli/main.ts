@@ -4,7 +4,7 @@ import { parseArgs } from 'node:util';
 import { migrate } from '../../db/migrate';
 import { seedDemo } from '../../db/seeds/demo';
 import { ROLES, type Role } from '../../db/models/Agent';
-import { createApiKey } from '../auth/apiKeys';
+import { API_KEY_CACHE_MS, createApiKey, listApiKeys, revokeApiKey } from '../auth/apiKeys';
 import { MIN_PASSWORD_LENGTH, createAgent } from '../auth/createAgent';
 import { closeContext, createContext } from '../boot';
 import { ConfigError, loadConfig, type Config } from '../config';
@@ -28,6 +28,9 @@ Commands:
                  at a terminal it is asked for without echo. At least ${MIN_PASSWORD_LENGTH} characters.
   apikey:create --name N
                  Creates a key for the integration API (POST /api/v1/contacts) and prints it once.
+  apikey:list    Lists the keys: number, name, prefix, created, last used, revoked.
+  apikey:revoke --id N
+                 Revokes a key; the servers refuse it within ${API_KEY_CACHE_MS / 1000} seconds.
   db:migrate     Applies pending database migrations.
   seed           Loads the demo data (departments, categories, demo accounts and cases). Safe to repeat.
   help           Shows this text.
@@ -43,6 +46,8 @@ type Command = (argv: string[]) => Promise<number>;
 const COMMANDS: Record<string, Command> = {
   'agent:create': agentCreate,
   'apikey:create': apikeyCreate,
+  'apikey:list': apikeyList,
+  'apikey:revoke': apikeyRevoke,
   'db:migrate': dbMigrate,
   seed,
   help: async () => {
@@ -166,6 +171,34 @@ async function apikeyCreate(argv: string[]): Promise<number> {
   const { key, apiKey } = await withContext(() => createApiKey(name));
   process.stderr.write(`Created API key #${apiKey.id} "${apiKey.name}" (prefix ${apiKey.prefix}). It is shown only now; store it in the other system's secrets:\n`);
   process.stdout.write(`${key}\n`);
+  return 0;
+}
+
+async function apikeyList(argv: string[]): Promise<number> {
+  options(argv, {});
+  const keys = await withContext(() => listApiKeys());
+  if (!keys.length) {
+    process.stdout.write('No API keys yet; create one with `npm run cli -- apikey:create --name N`.\n');
+    return 0;
+  }
+  const when = (d: Date | null) => (d ? d.toISOString().slice(0, 16).replace('T', ' ') : '-');
+  const rows = [['#', 'name', 'prefix', 'created (UTC)', 'last used (UTC)', 'revoked (UTC)'], ...keys.map((k) => [String(k.id), k.name, k.prefix, when(k.createdAt), when(k.lastUsedAt), when(k.revokedAt)])];
+  const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
+  process.stdout.write(rows.map((r) => r.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd()).join('\n') + '\n');
+  return 0;
+}
+
+async function apikeyRevoke(argv: string[]): Promise<number> {
+  const values = options(argv, { id: { type: 'string' } });
+  const raw = required(values, 'id');
+  const id = Number(raw.replace(/^#/, ''));
+  if (!Number.isSafeInteger(id) || id < 1) throw new UsageError('--id must be a key number, as `apikey:list` shows it');
+  const apiKey = await withContext(() => revokeApiKey(id));
+  if (!apiKey) {
+    process.stderr.write(`There is no API key #${id}; \`npm run cli -- apikey:list\` shows them.\n`);
+    return EX_DATAERR;
+  }
+  process.stdout.write(`Revoked API key #${apiKey.id} "${apiKey.name}" (prefix ${apiKey.prefix}); the servers refuse it within ${API_KEY_CACHE_MS / 1000} seconds.\n`);
   return 0;
 }
 

@@ -1,5 +1,5 @@
 import { ApiKey } from '../../db/models';
-import { createApiKey, findApiKey } from '../../server/auth/apiKeys';
+import { API_KEY_CACHE_MS, createApiKey, findApiKey, revokeApiKey } from '../../server/auth/apiKeys';
 import { createTestContext, type TestContext } from '../helpers/context';
 import { DIALECTS } from '../helpers/services';
 
@@ -48,5 +48,33 @@ describe.each(DIALECTS)('finding an integration key, on %s', (dialect) => {
     expect(again!.lastUsedAt).toBeInstanceOf(Date);
     expect(again!.lastUsedAt!.getTime()).toBe(stored.lastUsedAt!.getTime());
     expect((await ApiKey.findByPk(apiKey.id, { rejectOnEmpty: true })).lastUsedAt?.getTime()).toBe(stored.lastUsedAt!.getTime());
+  });
+
+  test('a key read a moment ago is trusted without a read; after API_KEY_CACHE_MS it is read again', async () => {
+    const { key, apiKey } = await createApiKey('cached');
+    expect((await findApiKey(key))!.id).toBe(apiKey.id);
+    // Revoked behind this process's back (another server, the CLI): still trusted until the time runs out.
+    await ApiKey.update({ revokedAt: new Date() }, { where: { id: apiKey.id } });
+    expect((await findApiKey(key))!.id).toBe(apiKey.id);
+    const later = Date.now() + API_KEY_CACHE_MS + 1;
+    const clock = jest.spyOn(Date, 'now').mockImplementation(() => later);
+    try {
+      expect(await findApiKey(key)).toBeNull();
+    } finally {
+      clock.mockRestore();
+    }
+    // Refused keys are not remembered as refused: un-revoked, it works again at once.
+    await ApiKey.update({ revokedAt: null }, { where: { id: apiKey.id } });
+    expect((await findApiKey(key))!.id).toBe(apiKey.id);
+  });
+
+  test('revoking here refuses the key at once, however recently it was read; an unknown number answers null', async () => {
+    const { key, apiKey } = await createApiKey('revoked here');
+    expect(await findApiKey(key)).not.toBeNull();
+    const revoked = await revokeApiKey(apiKey.id);
+    expect(revoked!.revokedAt).toBeInstanceOf(Date);
+    expect(await findApiKey(key)).toBeNull();
+    expect((await ApiKey.findByPk(apiKey.id))!.revokedAt).toBeInstanceOf(Date);
+    expect(await revokeApiKey(apiKey.id + 10_000)).toBeNull();
   });
 });

@@ -167,5 +167,28 @@ describe.each(DIALECTS)('admin CLI on %s', (dialect) => {
     expect(res.status).toBe(201);
     expect(res.body.conversation.registrationNumber).toMatch(/^\d+\/\d{4}$/);
     expect((await request(app).post('/api/v1/contacts').set('Authorization', 'Bearer gk_wrong').send({ externalId: 'x', from: {}, text: 'x' })).status).toBe(401);
+
+    // Listed by number and prefix, never the key; revoked by number from another process.
+    const listed = await cli(['apikey:list'], env);
+    expect(listed.code).toBe(0);
+    expect(listed.stdout).not.toContain(key);
+    const line = listed.stdout.split('\n').find((l) => l.includes('Sistemul de registratură'))!;
+    expect(line).toContain(key.slice(0, 10));
+    const id = /^(\d+)\s/.exec(line)![1]!;
+    expect((await cli(['apikey:revoke', '--id', '999999'], env)).code).toBe(65);
+    expect((await cli(['apikey:revoke', '--id', 'abc'], env)).code).toBe(64);
+    const revoked = await cli(['apikey:revoke', '--id', id], env);
+    expect(revoked.code).toBe(0);
+    expect(revoked.stdout).toMatch(/within 5 seconds/);
+    expect((await cli(['apikey:list'], env)).stdout.split('\n').find((l) => l.startsWith(`${id} `))).toMatch(/\d{4}-\d{2}-\d{2} \d{2}:\d{2}$/);
+    // This server read the key a moment ago; once its trust runs out it reads it again and refuses it.
+    const later = Date.now() + 5_001;
+    const clock = jest.spyOn(Date, 'now').mockImplementation(() => later);
+    try {
+      const refused = await request(app).post('/api/v1/contacts').set('Authorization', `Bearer ${key}`).send({ externalId: 'cli-test-2', from: { email: 'cetatean@example.ro' }, text: 'După revocare.' });
+      expect(refused.status).toBe(401);
+    } finally {
+      clock.mockRestore();
+    }
   });
 });
