@@ -221,6 +221,8 @@ export async function startRealtime(ctx: AppContext, http?: HttpServer, opts: { 
         io.engine?.close();
         resolve();
       });
+      // The disconnect's publish is pipelined on the next tick: a PING queued behind it answers once it has left.
+      await Promise.all(redis.map((r) => r.ping().catch(() => undefined)));
       await Promise.all(redis.map((r) => r.quit().catch(() => undefined)));
     },
   };

@@ -209,4 +209,22 @@ describe('live wallboard with several server processes (Redis adapter)', () => {
     const alert = (await agentsSocket.waitFor('sla.alert', (p) => (p as unknown as SlaAlertPayload).alert.conversationId === conversation.id, 5000)) as unknown as SlaAlertPayload;
     expect(alert.alert.departmentId).toBe(roads.id);
   });
+
+  test('a process stops with consoles still connected: they are disconnected, and nothing it sent is left failing', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      const c = await serve({ ...t.ctx, events: new DomainEventBus() });
+      const console1 = await openConsole(c.url, { cookie: await cookieFor(await agent()) });
+      const gone = new Promise<string>((resolve) => console1.socket.on('disconnect', (reason) => resolve(reason)));
+      // The stop's disconnect reaches the other processes through Redis, on a pipelined write of its own.
+      await c.close();
+      expect(await gone).toMatch(/disconnect|transport close/);
+      await sleep(200);
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
 });
