@@ -67,21 +67,23 @@ export function startPublisher(ctx: AppContext, agents: AgentsNamespace, wallboa
     const lastId = events.length ? events[events.length - 1]!.id : null;
     const messageIds = new Set<number>(events.map((e) => e.data?.messageId).filter((m): m is number => typeof m === 'number'));
     if (messageId) messageIds.add(messageId);
-    // The case and its messages are read side by side (two pooled connections): one round trip less before the push.
-    const [summaries, messages] = await Promise.all([loadConversationSummaries([conversationId]), messageIds.size ? loadMessageViews([...messageIds]) : []]);
+    // Offers made in the transaction that opened the case ring first: the agent's card is the time-critical push.
+    const offered = opts.offers ? new Map(events.filter((e) => e.type === 'offer.created' && typeof e.data.offerId === 'number').map((e) => [e.data.offerId as number, e.id])) : new Map<number, number>();
+    // The case, its messages and its offers are read side by side (pooled connections): one round trip before the push.
+    const caseRead = Promise.all([loadConversationSummaries([conversationId]), messageIds.size ? loadMessageViews([...messageIds]) : []]);
+    const offersRead = offered.size
+      ? loadOfferViews(
+          { ids: [...offered.keys()], pendingOnly: true },
+          caseRead.then(([summaries, messages]) => {
+            const inbound = messages.filter((m) => m.direction === 'inbound').at(-1);
+            return { conversations: summaries, previews: inbound ? new Map([[conversationId, inbound.text]]) : undefined };
+          }),
+        )
+      : [];
+    const [[summaries, messages], offers] = await Promise.all([caseRead, offersRead]);
     const c = summaries.get(conversationId);
     if (!c) return;
-    if (opts.offers) {
-      // Offers made in the transaction that opened the case ring first: the agent's card is the time-critical push.
-      const offered = new Map(events.filter((e) => e.type === 'offer.created' && typeof e.data.offerId === 'number').map((e) => [e.data.offerId as number, e.id]));
-      if (offered.size) {
-        const inbound = messages.filter((m) => m.direction === 'inbound').at(-1);
-        const known = { conversations: new Map([[c.id, c]]), previews: inbound ? new Map([[c.id, inbound.text]]) : undefined };
-        for (const view of await loadOfferViews({ ids: [...offered.keys()], pendingOnly: true }, known)) {
-          agents.to(rooms.agent(view.agentId)).emit('offer.created', { eventId: offered.get(view.id)!, offer: view });
-        }
-      }
-    }
+    for (const view of offers) agents.to(rooms.agent(view.agentId)).emit('offer.created', { eventId: offered.get(view.id)!, offer: view });
     for (const e of events.filter((x) => x.type === 'conversation.assigned')) {
       const agentId = Number(e.data.agentId);
       // The new owner's sockets (any process) follow the case from now on.

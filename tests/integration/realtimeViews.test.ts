@@ -450,6 +450,10 @@ describe.each(DIALECTS)('the realtime views read by raw SQL are what the models 
     expectSame(await loadOfferViews({ ids: [pending.id, other.id] }, { conversations: summaries }), whole);
     expectSame(await loadOfferViews({ ids: [pending.id, other.id] }, { previews: new Map([[citizen.id, m.text]]) }), whole);
     expectSame(await loadOfferViews({ ids: [pending.id, other.id] }, { conversations: new Map(), previews: new Map() }), whole);
+    // Parts still being read when the offers are: the same cards, whatever the parts turn out to hold.
+    expectSame(await loadOfferViews({ ids: [pending.id, other.id] }, loadConversationSummaries([citizen.id]).then((conversations) => ({ conversations, previews: new Map([[citizen.id, m.text]]) }))), whole);
+    expectSame(await loadOfferViews({ ids: [pending.id, other.id] }, Promise.resolve({})), whole);
+    await expect(loadOfferViews({ ids: [pending.id] }, Promise.reject(new Error('the case read failed')))).rejects.toThrow('the case read failed');
   });
 
   test('presence: active agents only, ids in any order, duplicates, missing ids, pending offers, capacities as stored or defaulted', async () => {
