@@ -12,8 +12,40 @@ const log = logger('realtime.publisher');
 /** Timeline rows as publishing reads them. */
 type TimelineRows = Pick<ConversationEvent, 'id' | 'conversationId' | 'type' | 'data'>[];
 
-/** How long case changes are gathered before the queues' viewers hear of them. */
-const CASES_COALESCE_MS = 250;
+/**
+ * Lists that change in bursts (queue views' cases, presence, queue counts) are sent to every socket allowed to
+ * see them, so each send costs a frame per socket. A change waits `quietMs` for others to join it; under a steady
+ * stream, sends are at least `spacingMs` apart (two a second, at a hundred contacts a second, instead of ten).
+ */
+const CASES_COALESCE = { quietMs: 250, spacingMs: 500 };
+const PRESENCE_COALESCE = { quietMs: 100, spacingMs: 500 };
+const QUEUES_COALESCE = { quietMs: 200, spacingMs: 500 };
+
+/** Runs `flush` once per burst of `schedule()` calls, as CASES_COALESCE and its peers describe. */
+export function coalescer(timing: { quietMs: number; spacingMs: number }, flush: () => void): { schedule(): void; flushNow(): void; cancel(): void } {
+  let timer: NodeJS.Timeout | null = null;
+  let lastRun = -Infinity;
+  const run = () => {
+    timer = null;
+    lastRun = Date.now();
+    flush();
+  };
+  return {
+    schedule() {
+      timer ??= setTimeout(run, Math.max(timing.quietMs, lastRun + timing.spacingMs - Date.now()));
+    },
+    /** Runs at once if a run is due (stopping: nothing gathered is left behind). */
+    flushNow() {
+      if (!timer) return;
+      clearTimeout(timer);
+      run();
+    },
+    cancel() {
+      if (timer) clearTimeout(timer);
+      timer = null;
+    },
+  };
+}
 
 const REVOKE_REASONS: readonly OfferRevokeReason[] = ['disconnected', 'presence', 'reassigned', 'pulled', 'closed', 'declined'];
 
@@ -128,14 +160,13 @@ export function startPublisher(ctx: AppContext, agents: AgentsNamespace, wallboa
 
   // Coalesced: the queues' list views get the cases changed in a burst as one event.
   const changedCases = new Map<number, { conversation: ConversationSummaryView; eventId: number | null }>();
-  let casesTimer: NodeJS.Timeout | null = null;
+  const cases = coalescer(CASES_COALESCE, flushCases);
   function queueCaseUpdate(c: ConversationSummaryView, eventId: number | null): void {
     const earlier = changedCases.get(c.id);
     changedCases.set(c.id, { conversation: c, eventId: Math.max(earlier?.eventId ?? 0, eventId ?? 0) || null });
-    casesTimer ??= setTimeout(flushCases, CASES_COALESCE_MS);
+    cases.schedule();
   }
   function flushCases(): void {
-    casesTimer = null;
     const batch = [...changedCases.values()];
     changedCases.clear();
     const latest = (list: typeof batch) => Math.max(0, ...list.map((b) => b.eventId ?? 0)) || null;
@@ -150,40 +181,38 @@ export function startPublisher(ctx: AppContext, agents: AgentsNamespace, wallboa
 
   // Coalesced: presence per agent, queue counts per burst.
   const dirtyAgents = new Set<number>();
-  let agentTimer: NodeJS.Timeout | null = null;
+  const presence = coalescer(PRESENCE_COALESCE, () => {
+    const ids = [...dirtyAgents];
+    dirtyAgents.clear();
+    guard('presence', (async () => {
+      const views = await loadPresenceViews(ids);
+      if (!views.length) return;
+      // One event per burst for those who see everyone; an agent outside that room hears of themselves only.
+      agents.to(rooms.everything).emit('presence.changed', { eventId: null, agents: views });
+      for (const view of views) agents.to(rooms.agent(view.agentId)).except(rooms.everything).emit('presence.changed', { eventId: null, agents: [view] });
+      wallboard.emit('presence.changed', { eventId: null, agents: views });
+    })());
+  });
   off.push(
     ctx.events.on('agent.changed', ({ agentId }) => {
       dirtyAgents.add(agentId);
-      agentTimer ??= setTimeout(() => {
-        agentTimer = null;
-        const ids = [...dirtyAgents];
-        dirtyAgents.clear();
-        guard('presence', (async () => {
-          const views = await loadPresenceViews(ids);
-          if (!views.length) return;
-          // One event per burst for those who see everyone; an agent outside that room hears of themselves only.
-          agents.to(rooms.everything).emit('presence.changed', { eventId: null, agents: views });
-          for (const view of views) agents.to(rooms.agent(view.agentId)).except(rooms.everything).emit('presence.changed', { eventId: null, agents: [view] });
-          wallboard.emit('presence.changed', { eventId: null, agents: views });
-        })());
-      }, 100);
+      presence.schedule();
     }),
   );
   const dirtyQueues = new Set<number | null>();
-  let queueTimer: NodeJS.Timeout | null = null;
+  const queueCounts = coalescer(QUEUES_COALESCE, () => {
+    const ids = [...dirtyQueues];
+    dirtyQueues.clear();
+    guard('queues', (async () => {
+      const queues = await loadQueueStats(ctx.db, ids);
+      for (const q of queues) agents.to([rooms.queue(q.queueId), rooms.everything]).emit('queue.updated', { eventId: null, queues: [q] });
+      wallboard.emit('queue.updated', { eventId: null, queues });
+    })());
+  });
   off.push(
     ctx.events.on('queue.changed', ({ departmentIds }) => {
       for (const d of departmentIds) dirtyQueues.add(d);
-      queueTimer ??= setTimeout(() => {
-        queueTimer = null;
-        const ids = [...dirtyQueues];
-        dirtyQueues.clear();
-        guard('queues', (async () => {
-          const queues = await loadQueueStats(ctx.db, ids);
-          for (const q of queues) agents.to([rooms.queue(q.queueId), rooms.everything]).emit('queue.updated', { eventId: null, queues: [q] });
-          wallboard.emit('queue.updated', { eventId: null, queues });
-        })());
-      }, 200);
+      queueCounts.schedule();
     }),
   );
 
@@ -191,14 +220,11 @@ export function startPublisher(ctx: AppContext, agents: AgentsNamespace, wallboa
     /** Unsubscribes and waits for publishes under way (the adapter's Redis connection closes after). */
     async stop() {
       for (const fn of off) fn();
-      if (agentTimer) clearTimeout(agentTimer);
-      if (queueTimer) clearTimeout(queueTimer);
+      presence.cancel();
+      queueCounts.cancel();
       await Promise.all([...inflight]);
       // Publishes that were under way may have gathered cases: send them now rather than after stopping.
-      if (casesTimer) {
-        clearTimeout(casesTimer);
-        flushCases();
-      }
+      cases.flushNow();
     },
   };
 }
