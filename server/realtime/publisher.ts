@@ -73,7 +73,7 @@ export function startPublisher(ctx: AppContext, agents: AgentsNamespace, wallboa
 
   // An offer written with its case is published by the case's publish (one re-read for both).
   off.push(ctx.events.on('offer.changed', (p) => (p.withCase ? undefined : guard('offer', publishOffer(p.offerId, p.eventId)))));
-  off.push(ctx.events.on('contact.ingested', (p) => guard('case', publishCase(p.conversationId, p.eventIds, p.messageId, { offers: true, timeline: p.timeline }))));
+  off.push(ctx.events.on('contact.ingested', (p) => guard('case', publishCase(p.conversationId, p.eventIds, p.messageId, { offers: true, timeline: p.timeline, created: p.conversationCreated }))));
   off.push(ctx.events.on('conversation.changed', (p) => guard('case', publishCase(p.conversationId, p.eventIds))));
 
   async function publishOffer(offerId: number, eventId: number | null): Promise<void> {
@@ -93,7 +93,7 @@ export function startPublisher(ctx: AppContext, agents: AgentsNamespace, wallboa
     }
   }
 
-  async function publishCase(conversationId: number, eventIds: number[], messageId?: number, opts: { offers?: boolean; timeline?: TimelineRows } = {}): Promise<void> {
+  async function publishCase(conversationId: number, eventIds: number[], messageId?: number, opts: { offers?: boolean; timeline?: TimelineRows; created?: boolean } = {}): Promise<void> {
     // Timeline rows never change once written: those the event carries are used as they are.
     const events = opts.timeline ?? (await loadEvents(eventIds));
     const lastId = events.length ? events[events.length - 1]!.id : null;
@@ -130,16 +130,19 @@ export function startPublisher(ctx: AppContext, agents: AgentsNamespace, wallboa
       agents.to([...caseRooms(c), rooms.agent(agentId)]).emit('conversation.assigned', payload);
       wallboard.emit('conversation.assigned', payload);
     }
-    if (messages.length) {
-      const byMessage = new Map(events.filter((e) => typeof e.data?.messageId === 'number').map((e) => [e.data.messageId as number, e.id]));
-      for (const m of messages) {
-        // A message's text goes to whoever has the case open and its assignee; everyone else who may see the case
-        // learns of it from conversation.updated. Notes go wider: a colleague mentioned in one is told wherever they are.
-        const to = agents.to(m.direction === 'note' ? caseRooms(c) : ownRooms(c));
-        to.emit('message.created', { eventId: byMessage.get(m.id) ?? lastId, message: m, conversation: c });
-      }
+    // A case opened by this contact and not assigned has one own room, `conversation:ID`, which nobody could join
+    // before the case was committed: whoever is in it read the case after, message included. Its queue hears of it
+    // in cases.updated, its offered agent above; only notes, which go wider, are sent.
+    const unseen = opts.created === true && c.assigneeId === null;
+    const byMessage = new Map(events.filter((e) => typeof e.data?.messageId === 'number').map((e) => [e.data.messageId as number, e.id]));
+    for (const m of messages) {
+      // A message's text goes to whoever has the case open and its assignee; everyone else who may see the case
+      // learns of it from conversation.updated. Notes go wider: a colleague mentioned in one is told wherever they are.
+      if (unseen && m.direction !== 'note') continue;
+      const to = agents.to(m.direction === 'note' ? caseRooms(c) : ownRooms(c));
+      to.emit('message.created', { eventId: byMessage.get(m.id) ?? lastId, message: m, conversation: c });
     }
-    agents.to(ownRooms(c)).emit('conversation.updated', { eventId: lastId, conversation: c, eventTypes: events.map((e) => e.type) });
+    if (!unseen) agents.to(ownRooms(c)).emit('conversation.updated', { eventId: lastId, conversation: c, eventTypes: events.map((e) => e.type) });
     queueCaseUpdate(c, lastId);
     // Live calls ring at one agent's console: their offers and revocations go to that agent only.
     for (const n of await callOfferNotices(events)) {

@@ -109,7 +109,22 @@ describe.each(DIALECTS)('realtime on %s', (dialect) => {
     const other = await agent({ allDepartments: true, presence: 'away' });
     const cv = await open(web.url, { cookie: await cookieFor(viewer) });
     const co = await open(web.url, { cookie: await cookieFor(other) });
+    // Every broadcast the namespace makes, by event name and rooms.
+    const adapter = web.realtime.agents.adapter;
+    const broadcasts: { event: string; rooms: string[] }[] = [];
+    const broadcast = adapter.broadcast.bind(adapter);
+    const spy = jest.spyOn(adapter, 'broadcast').mockImplementation((packet, opts) => {
+      broadcasts.push({ event: String((packet as { data: unknown[] }).data[0]), rooms: [...opts.rooms] });
+      broadcast(packet, opts);
+    });
     const { conversation } = await ingestContact(t.ctx, contact());
+    // Nobody can have a new case open before it is committed, and whoever opens it after reads its first message:
+    // the queues hear of it, the case's own room is not sent to.
+    await co.waitFor('cases.updated', (p) => (p.conversations as ConversationSummaryView[]).some((c) => c.id === conversation.id));
+    await t.ctx.events.drain();
+    spy.mockRestore();
+    expect(broadcasts.filter((b) => b.event === 'cases.updated').length).toBeGreaterThan(0);
+    expect(broadcasts.filter((b) => b.rooms.includes(`conversation:${conversation.id}`))).toEqual([]);
     expect(await cv.call('conversation.view', { conversationId: conversation.id })).toMatchObject({ ok: true });
 
     const follow = await ingestContact(t.ctx, contact({ threadConversationId: conversation.id, text: 'Revin: groapa s-a mărit între timp.' }));
