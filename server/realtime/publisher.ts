@@ -101,6 +101,19 @@ export function startPublisher(ctx: AppContext, agents: AgentsNamespace, wallboa
     if (messageId) messageIds.add(messageId);
     // Offers made in the transaction that opened the case ring first: the agent's card is the time-critical push.
     const offered = opts.offers ? new Map(events.filter((e) => e.type === 'offer.created' && typeof e.data.offerId === 'number').map((e) => [e.data.offerId as number, e.id])) : new Map<number, number>();
+    // A new case offered as it opened: its offer card carries the case and the message preview, read in one
+    // statement. While it is unassigned that is all anyone is told (see `unseen` below), so nothing else is read.
+    if (opts.created && offered.size && !events.some((e) => e.type === 'conversation.assigned' || e.type === 'note.added')) {
+      const offers = await loadOfferViews({ ids: [...offered.keys()], pendingOnly: true });
+      const c = offers.find((o) => o.conversationId === conversationId)?.conversation;
+      if (c && c.assigneeId === null) {
+        for (const view of offers) agents.to(rooms.agent(view.agentId)).emit('offer.created', { eventId: offered.get(view.id)!, offer: view });
+        queueCaseUpdate(c, lastId);
+        await publishCallNotices(events);
+        return;
+      }
+      // Accepted or answered already: told in full below, from fresh reads.
+    }
     // The case, its messages and its offers are read side by side (pooled connections): one round trip before the push.
     const caseRead = Promise.all([loadConversationSummaries([conversationId]), messageIds.size ? loadMessageViews([...messageIds]) : []]);
     const offersRead = offered.size
@@ -144,7 +157,11 @@ export function startPublisher(ctx: AppContext, agents: AgentsNamespace, wallboa
     }
     if (!unseen) agents.to(ownRooms(c)).emit('conversation.updated', { eventId: lastId, conversation: c, eventTypes: events.map((e) => e.type) });
     queueCaseUpdate(c, lastId);
-    // Live calls ring at one agent's console: their offers and revocations go to that agent only.
+    await publishCallNotices(events);
+  }
+
+  /** Live calls ring at one agent's console: their offers and revocations go to that agent only. */
+  async function publishCallNotices(events: TimelineRows): Promise<void> {
     for (const n of await callOfferNotices(events)) {
       const to = agents.to(rooms.agent(n.agentId));
       if (n.kind === 'offered') to.emit('call.offered', { eventId: n.eventId, call: n.view });
