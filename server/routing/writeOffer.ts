@@ -46,9 +46,18 @@ export async function writeOffer(
     if (isUniqueViolation(err)) throw new RoutingAbort('gone');
     throw err;
   }
-  const moved = await sql.run("UPDATE queue_entries SET state = 'offered', offerId = ?, updatedAt = ? WHERE id = ? AND state = 'waiting'", [offerId, now, entryId]);
-  if (moved.affectedRows !== 1) throw new RoutingAbort('gone');
-  await sql.run('UPDATE agents SET lastOfferAt = ?, updatedAt = ? WHERE id = ?', [now, now, agentId]);
+  if (sql.dialect === 'sqlite') {
+    const moved = await sql.run("UPDATE queue_entries SET state = 'offered', offerId = ?, updatedAt = ? WHERE id = ? AND state = 'waiting'", [offerId, now, entryId]);
+    if (moved.affectedRows !== 1) throw new RoutingAbort('gone');
+    await sql.run('UPDATE agents SET lastOfferAt = ?, updatedAt = ? WHERE id = ?', [now, now, agentId]);
+  } else {
+    // One statement for both rows: when the entry is no longer waiting the join is empty and neither changes.
+    const moved = await sql.run(
+      "UPDATE queue_entries e JOIN agents a ON a.id = ? SET e.state = 'offered', e.offerId = ?, e.updatedAt = ?, a.lastOfferAt = ?, a.updatedAt = ? WHERE e.id = ? AND e.state = 'waiting'",
+      [agentId, offerId, now, now, now, entryId],
+    );
+    if (moved.affectedRows < 1) throw new RoutingAbort('gone');
+  }
   const rows: RoutingEventInput[] = [
     ...(opts.eventsBefore ?? []),
     { conversationId: entry.conversationId, type: 'offer.created', data: { offerId, agentId, expiresAt: expiresAt.toISOString() } },

@@ -1,8 +1,10 @@
 import { QueryTypes } from 'sequelize';
-import { Conversation, ConversationEvent, Offer, QueueEntry } from '../../db/models';
+import { Agent, Conversation, ConversationEvent, Offer, QueueEntry } from '../../db/models';
 import type { AppError } from '../../server/errors';
 import { ingestContact } from '../../server/ingest/ingestContact';
 import { configureRouting, type RoutingEngine } from '../../server/routing/engine';
+import { RoutingAbort } from '../../server/routing/events';
+import { writeOffer } from '../../server/routing/writeOffer';
 import { agent, contact, department } from '../helpers/factories';
 import { createTestContext, type TestContext } from '../helpers/context';
 import { DIALECTS } from '../helpers/services';
@@ -33,6 +35,27 @@ describe.each(DIALECTS)('routing engine on %s', (dialect) => {
   }
   const pending = (conversationId: number) => Offer.findAll({ where: { conversationId, state: 'pending' } });
   const entryOf = (conversationId: number) => QueueEntry.findOne({ where: { conversationId } });
+
+  test('writing an offer moves its entry to offered and stamps the agent; an entry no longer waiting aborts it and changes nothing', async () => {
+    const a = await agent({ allDepartments: true });
+    const id = await newCase();
+    const entry = (await entryOf(id))!;
+    expect(entry.state).toBe('waiting');
+    const offered = { conversationId: id, departmentId: null, channel: entry.channel };
+
+    await QueueEntry.update({ state: 'removed' }, { where: { id: entry.id } });
+    await expect(t.ctx.db.transaction((tx) => writeOffer(engine.runtime, tx, entry.id, offered, a.id))).rejects.toBeInstanceOf(RoutingAbort);
+    expect(await Offer.count({ where: { conversationId: id } })).toBe(0);
+    expect((await Agent.findByPk(a.id))!.lastOfferAt).toBeNull();
+    expect((await entryOf(id))!.state).toBe('removed');
+
+    await QueueEntry.update({ state: 'waiting' }, { where: { id: entry.id } });
+    const { offer } = await t.ctx.db.transaction((tx) => writeOffer(engine.runtime, tx, entry.id, offered, a.id));
+    const after = (await entryOf(id))!;
+    expect([after.state, after.offerId]).toEqual(['offered', offer.id]);
+    expect((await Agent.findByPk(a.id))!.lastOfferAt?.getTime()).toBe(offer.createdAt.getTime());
+    await t.ctx.events.drain();
+  });
 
   test('a case with nobody available waits in the general queue, and is offered as soon as an agent becomes available', async () => {
     const a = await agent({ allDepartments: true });
