@@ -58,7 +58,9 @@ describe.each(DIALECTS)('ingestContact on %s', (dialect) => {
 
   test('a new case gets the next number, a legal deadline and timeline events; the domain event fires after commit', async () => {
     const seen: number[] = [];
+    const told: unknown[] = [];
     const off = t.ctx.events.on('contact.ingested', async (e) => {
+      told.push(e.timeline.find((row) => row.type === 'conversation.created')?.data.registrationNumber);
       // After commit: the row is visible from another connection.
       const row = await Conversation.findByPk(e.conversationId);
       if (row) seen.push(e.conversationId);
@@ -72,8 +74,12 @@ describe.each(DIALECTS)('ingestContact on %s', (dialect) => {
     expect(c.legalDueDate).toBe(legalDeadline(bucharestDate(c.registeredAt), 30));
     expect(c.internalDueDate! < c.legalDueDate!).toBe(true);
     expect(c.status).toBe('new');
-    const types = (await ConversationEvent.findAll({ where: { conversationId: c.id }, order: [['id', 'ASC']] })).map((e) => e.type);
-    expect(types).toEqual(['conversation.created', 'message.received']);
+    const rows = await ConversationEvent.findAll({ where: { conversationId: c.id }, order: [['id', 'ASC']] });
+    expect(rows.map((e) => e.type)).toEqual(['conversation.created', 'message.received']);
+    // The number is on the case, on its timeline row as stored and in what listeners are told.
+    expect((await Conversation.findByPk(c.id))!.registrationNumber).toBe(c.registrationNumber);
+    expect(rows[0]!.data).toMatchObject({ registrationNumber: c.registrationNumber, channel: 'email', legalBasis: 'petition' });
+    expect(told).toEqual([c.registrationNumber]);
     expect(seen).toEqual([c.id]);
   });
 
