@@ -100,35 +100,23 @@ export function startPublisher(ctx: AppContext, agents: AgentsNamespace, wallboa
     const messageIds = new Set<number>(events.map((e) => e.data?.messageId).filter((m): m is number => typeof m === 'number'));
     if (messageId) messageIds.add(messageId);
     // Offers made in the transaction that opened the case ring first: the agent's card is the time-critical push.
+    // Each card carries the case and its preview (one statement); a new case still unassigned needs nothing else
+    // (see `unseen` below), so the push ends there.
     const offered = opts.offers ? new Map(events.filter((e) => e.type === 'offer.created' && typeof e.data.offerId === 'number').map((e) => [e.data.offerId as number, e.id])) : new Map<number, number>();
-    // A new case offered as it opened: its offer card carries the case and the message preview, read in one
-    // statement. While it is unassigned that is all anyone is told (see `unseen` below), so nothing else is read.
-    if (opts.created && offered.size && !events.some((e) => e.type === 'conversation.assigned' || e.type === 'note.added')) {
+    if (offered.size) {
       const offers = await loadOfferViews({ ids: [...offered.keys()], pendingOnly: true });
-      const c = offers.find((o) => o.conversationId === conversationId)?.conversation;
-      if (c && c.assigneeId === null) {
-        for (const view of offers) agents.to(rooms.agent(view.agentId)).emit('offer.created', { eventId: offered.get(view.id)!, offer: view });
-        queueCaseUpdate(c, lastId);
+      for (const view of offers) agents.to(rooms.agent(view.agentId)).emit('offer.created', { eventId: offered.get(view.id)!, offer: view });
+      const card = offers.find((o) => o.conversationId === conversationId)?.conversation;
+      if (opts.created && card && card.assigneeId === null && !events.some((e) => e.type === 'conversation.assigned' || e.type === 'note.added')) {
+        queueCaseUpdate(card, lastId);
         await publishCallNotices(events);
         return;
       }
-      // Accepted or answered already: told in full below, from fresh reads.
     }
-    // The case, its messages and its offers are read side by side (pooled connections): one round trip before the push.
-    const caseRead = Promise.all([loadConversationSummaries([conversationId]), messageIds.size ? loadMessageViews([...messageIds]) : []]);
-    const offersRead = offered.size
-      ? loadOfferViews(
-          { ids: [...offered.keys()], pendingOnly: true },
-          caseRead.then(([summaries, messages]) => {
-            const inbound = messages.filter((m) => m.direction === 'inbound').at(-1);
-            return { conversations: summaries, previews: inbound ? new Map([[conversationId, inbound.text]]) : undefined };
-          }),
-        )
-      : [];
-    const [[summaries, messages], offers] = await Promise.all([caseRead, offersRead]);
+    // The case and its messages are read side by side (two pooled connections): one round trip less before the push.
+    const [summaries, messages] = await Promise.all([loadConversationSummaries([conversationId]), messageIds.size ? loadMessageViews([...messageIds]) : []]);
     const c = summaries.get(conversationId);
     if (!c) return;
-    for (const view of offers) agents.to(rooms.agent(view.agentId)).emit('offer.created', { eventId: offered.get(view.id)!, offer: view });
     for (const e of events.filter((x) => x.type === 'conversation.assigned')) {
       const agentId = Number(e.data.agentId);
       // The new owner's sockets (any process) follow the case from now on.

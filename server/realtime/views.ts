@@ -100,21 +100,13 @@ const previewOf = (text: string): string => text.replace(/\s+/g, ' ').trim().sli
 const LATEST_INBOUND = (conversationId: string) =>
   `(SELECT m.text FROM messages m WHERE m.conversationId = ${conversationId} AND m.direction = 'inbound' ORDER BY m.id DESC LIMIT 1)`;
 
-/** What a caller has already read for the offers' cases: summaries, and the latest inbound text per case. */
-export interface KnownOfferParts {
-  conversations?: Map<number, ConversationSummaryView>;
-  previews?: Map<number, string>;
-}
-
-type OfferRow = { offerId: number; conversationId: number; offerAgentId: number; offerState: OfferView['state']; offerCreatedAt: unknown; offerExpiresAt: unknown; preview?: string | null };
+type OfferRow = SummaryRow & { offerId: number; conversationId: number; offerAgentId: number; offerState: OfferView['state']; offerCreatedAt: unknown; offerExpiresAt: unknown; preview: string | null };
 
 /**
- * Re-reads offers and presents them with their case and a preview of the latest inbound message. One statement
- * (offers, their cases, citizens and previews joined); parts the caller passes in `known` are not read again.
- * `known` may be a promise of parts being read elsewhere at the same time: the offers are read meanwhile (on their
- * own pooled connection, given back before waiting), and whatever the promise lacks is read after.
+ * Re-reads offers and presents them with their case and a preview of the latest inbound message, in one statement
+ * (offers, their cases, citizens and previews joined).
  */
-export async function loadOfferViews(where: { ids?: number[]; agentId?: number; pendingOnly?: boolean }, known: KnownOfferParts | Promise<KnownOfferParts> = {}): Promise<OfferView[]> {
+export async function loadOfferViews(where: { ids?: number[]; agentId?: number; pendingOnly?: boolean }): Promise<OfferView[]> {
   if (where.ids && !where.ids.length) return [];
   const conditions: string[] = [];
   const params: SqlValue[] = [];
@@ -127,65 +119,29 @@ export async function loadOfferViews(where: { ids?: number[]; agentId?: number; 
     params.push(where.agentId);
   }
   if (where.pendingOnly) conditions.push(`o.state = 'pending'`);
-  const promised = known instanceof Promise;
-  // Its failure is answered after the offers' read; until then it must not count as unhandled (which ends the process).
-  if (promised) known.catch(() => undefined);
-  const withCases = !promised && !known.conversations;
-  const withPreviews = !promised && !known.previews;
-  const offerColumns = 'o.id AS offerId, o.conversationId, o.agentId AS offerAgentId, o.state AS offerState, o.createdAt AS offerCreatedAt, o.expiresAt AS offerExpiresAt';
-  const select = [offerColumns, ...(withCases ? [SUMMARY_COLUMNS] : []), ...(withPreviews ? [`${LATEST_INBOUND('o.conversationId')} AS preview`] : [])].join(', ');
-  const from = withCases ? `offers o JOIN conversations c ON c.id = o.conversationId ${CITIZEN_JOIN}` : 'offers o';
   const rows = await withRawSql(modelDatabase(), (sql) =>
-    sql.all<OfferRow & Partial<SummaryRow>>(`SELECT ${select} FROM ${from}${conditions.length ? ` WHERE ${conditions.join(' AND ')}` : ''} ORDER BY o.id`, params),
+    sql.all<OfferRow>(
+      `SELECT o.id AS offerId, o.conversationId, o.agentId AS offerAgentId, o.state AS offerState, o.createdAt AS offerCreatedAt, o.expiresAt AS offerExpiresAt,
+         ${SUMMARY_COLUMNS}, ${LATEST_INBOUND('o.conversationId')} AS preview
+       FROM offers o JOIN conversations c ON c.id = o.conversationId ${CITIZEN_JOIN}${conditions.length ? ` WHERE ${conditions.join(' AND ')}` : ''} ORDER BY o.id`,
+      params,
+    ),
   );
-  if (!rows.length) return [];
-  const given = await known;
-  const conversations = new Map<number, ConversationSummaryView>();
-  const previews = new Map<number, string>();
-  for (const r of rows) {
-    const conversationId = Number(r.conversationId);
-    const knownCase = given.conversations?.get(conversationId);
-    if (withCases) conversations.set(conversationId, summaryFromRow(r as SummaryRow));
-    else if (knownCase) conversations.set(conversationId, knownCase);
-    const preview = withPreviews ? r.preview : given.previews?.get(conversationId);
-    if (preview !== null && preview !== undefined) previews.set(conversationId, previewOf(preview));
-  }
-  // Parts a caller did not know after all (another case than the one it had read) are read here.
-  const ids = [...new Set(rows.map((r) => Number(r.conversationId)))];
-  const missingCases = ids.filter((id) => !conversations.has(id));
-  const missingPreviews = withPreviews ? [] : ids.filter((id) => !previews.has(id));
-  if (missingCases.length || missingPreviews.length) {
-    await withRawSql(modelDatabase(), async (sql) => {
-      if (missingCases.length) for (const [id, view] of await summariesWith(sql, missingCases)) conversations.set(id, view);
-      if (missingPreviews.length) {
-        const found = await sql.all<{ id: number; preview: string | null }>(
-          `SELECT c.id, ${LATEST_INBOUND('c.id')} AS preview FROM conversations c WHERE c.id IN (${placeholders(missingPreviews.length)})`,
-          missingPreviews,
-        );
-        for (const f of found) if (f.preview !== null) previews.set(Number(f.id), previewOf(f.preview));
-      }
-    });
-  }
-  const views: OfferView[] = [];
-  for (const r of rows) {
-    const conversationId = Number(r.conversationId);
-    const conversation = conversations.get(conversationId);
-    if (!conversation) continue;
+  return rows.map((r) => {
     const createdAt = toDate(r.offerCreatedAt)!;
     const expiresAt = toDate(r.offerExpiresAt)!;
-    views.push({
+    return {
       id: Number(r.offerId),
-      conversationId,
+      conversationId: Number(r.conversationId),
       agentId: Number(r.offerAgentId),
       state: r.offerState,
       createdAt: iso(createdAt)!,
       expiresAt: iso(expiresAt)!,
       timeoutSeconds: Math.round((expiresAt.getTime() - createdAt.getTime()) / 1000),
-      conversation,
-      preview: previews.get(conversationId) ?? null,
-    });
-  }
-  return views;
+      conversation: summaryFromRow(r),
+      preview: r.preview === null || r.preview === undefined ? null : previewOf(r.preview),
+    };
+  });
 }
 
 /** Channel metadata that may be shown in the console (no provider secrets, no raw headers). */

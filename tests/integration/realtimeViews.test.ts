@@ -438,24 +438,6 @@ describe.each(DIALECTS)('the realtime views read by raw SQL are what the models 
     expect((await loadOfferViews({ ids: [other.id] }))[0]).toMatchObject({ preview: null, timeoutSeconds: 61, state: 'pending' });
   });
 
-  test('offers with what the caller already read are the same as offers read whole', async () => {
-    const { citizen, anonymous, a } = await cases();
-    const m = await message(citizen.id, { text: '  Text\n de   previzualizare ' });
-    const pending = await offer(citizen, a.id);
-    const other = await offer(anonymous, a.id);
-    const summaries = await loadConversationSummaries([citizen.id]);
-    const whole = await reference.offers({ ids: [pending.id, other.id] });
-    // Known parts for the citizen's case only: the other case is read, its missing preview stays null.
-    expectSame(await loadOfferViews({ ids: [pending.id, other.id] }, { conversations: summaries, previews: new Map([[citizen.id, m.text]]) }), whole);
-    expectSame(await loadOfferViews({ ids: [pending.id, other.id] }, { conversations: summaries }), whole);
-    expectSame(await loadOfferViews({ ids: [pending.id, other.id] }, { previews: new Map([[citizen.id, m.text]]) }), whole);
-    expectSame(await loadOfferViews({ ids: [pending.id, other.id] }, { conversations: new Map(), previews: new Map() }), whole);
-    // Parts still being read when the offers are: the same cards, whatever the parts turn out to hold.
-    expectSame(await loadOfferViews({ ids: [pending.id, other.id] }, loadConversationSummaries([citizen.id]).then((conversations) => ({ conversations, previews: new Map([[citizen.id, m.text]]) }))), whole);
-    expectSame(await loadOfferViews({ ids: [pending.id, other.id] }, Promise.resolve({})), whole);
-    await expect(loadOfferViews({ ids: [pending.id] }, Promise.reject(new Error('the case read failed')))).rejects.toThrow('the case read failed');
-  });
-
   test('presence: active agents only, ids in any order, duplicates, missing ids, pending offers, capacities as stored or defaulted', async () => {
     const { citizen, anonymous, a } = await cases();
     const b = await agent({ name: 'Radu', role: 'supervisor', presence: 'available', capacity: { email: 2, sms: 0 } });
