@@ -19,6 +19,7 @@ import * as letterPagesOrientationCnp from './202611248001-letter-pages-orientat
 import * as emailLeases from './202611242002-email-leases';
 import * as duplicateIndexes from './202611247001-duplicate-indexes';
 import * as routingLoadCovering from './202611249001-routing-load-covering';
+import * as routingPendingActive from './202611249002-routing-pending-active';
 
 export interface MigrationModule {
   up: MigrationFn<QueryInterface>;
@@ -49,4 +50,5 @@ export const MIGRATIONS: [name: string, migration: MigrationModule][] = [
   ['202611242002-email-leases', emailLeases],
   ['202611248001-letter-pages-orientation-cnp', letterPagesOrientationCnp],
   ['202611249001-routing-load-covering', routingLoadCovering],
+  ['202611249002-routing-pending-active', routingPendingActive],
 ];

@@ -197,22 +197,26 @@ export async function rankCandidatesOn(
   const active = quoted(ACTIVE_STATUSES);
   // Each agent with their load in the same statement (what loads() counts): pending offers and active assigned
   // cases on the case's channel and on all channels, and live calls ringing or connected to them that are not
-  // one of their assigned voice cases. Index-only correlated counts (offers_agent_channel, conversations_assignee_channel,
-  // phone_calls_offered_agent, phone_calls_agent).
-  const liveCalls = (column: 'offeredAgentId' | 'agentId', states: readonly string[]) =>
-    `(SELECT COUNT(*) FROM phone_calls p WHERE p.${column} = a.id AND p.routingState IN (${quoted(states)}) AND p.conversationId <> ?
-        AND NOT EXISTS (SELECT 1 FROM conversations v WHERE v.id = p.conversationId AND v.assigneeId = a.id AND v.channel = 'voice' AND v.status IN (${active})))`;
-  const rows = await sql.all<AgentRow & { offersHere: number | string; offersAll: number | string; casesHere: number | string; casesAll: number | string; ringing: number | string; held: number | string }>(
-    `SELECT a.id, a.languages, a.capacity, a.lastOfferAt,
-       (SELECT COUNT(*) FROM offers o WHERE o.agentId = a.id AND o.state = 'pending' AND o.channel = ?) AS offersHere,
-       (SELECT COUNT(*) FROM offers o WHERE o.agentId = a.id AND o.state = 'pending') AS offersAll,
-       (SELECT COUNT(*) FROM conversations c WHERE c.assigneeId = a.id AND c.status IN (${active}) AND c.id <> ? AND c.channel = ?) AS casesHere,
-       (SELECT COUNT(*) FROM conversations c WHERE c.assigneeId = a.id AND c.status IN (${active}) AND c.id <> ?) AS casesAll,
-       ${liveCalls('offeredAgentId', LIVE_CALL_LOAD_STATES.offered)} AS ringing,
-       ${liveCalls('agentId', LIVE_CALL_LOAD_STATES.held)} AS held
+  // one of their assigned voice cases. Each count is one grouped pass joined by agent, not a subquery per agent
+  // and count: the passes read index ranges that lead with the state (offers_state_agent,
+  // conversations_status_assignee), so only pending offers and assigned active cases are touched.
+  const rows = await sql.all<AgentRow & { offersHere: number | string | null; offersAll: number | string | null; casesHere: number | string | null; casesAll: number | string | null; ringing: number | string | null; held: number | string | null }>(
+    `SELECT a.id, a.languages, a.capacity, a.lastOfferAt, o.here AS offersHere, o.total AS offersAll, c.here AS casesHere, c.total AS casesAll, p.ringing, p.held
      FROM agents a
+     LEFT JOIN (SELECT agentId, SUM(CASE WHEN channel = ? THEN 1 ELSE 0 END) AS here, COUNT(*) AS total FROM offers
+       WHERE state = 'pending' GROUP BY agentId) o ON o.agentId = a.id
+     LEFT JOIN (SELECT assigneeId, SUM(CASE WHEN channel = ? THEN 1 ELSE 0 END) AS here, COUNT(*) AS total FROM conversations
+       WHERE status IN (${active}) AND assigneeId IS NOT NULL AND id <> ? GROUP BY assigneeId) c ON c.assigneeId = a.id
+     LEFT JOIN (SELECT x.agentId, SUM(x.ringing) AS ringing, SUM(1 - x.ringing) AS held FROM (
+         SELECT offeredAgentId AS agentId, 1 AS ringing, conversationId FROM phone_calls
+           WHERE routingState IN (${quoted(LIVE_CALL_LOAD_STATES.offered)}) AND offeredAgentId IS NOT NULL
+         UNION ALL
+         SELECT agentId, 0, conversationId FROM phone_calls WHERE routingState IN (${quoted(LIVE_CALL_LOAD_STATES.held)}) AND agentId IS NOT NULL) x
+       WHERE x.conversationId <> ?
+         AND NOT EXISTS (SELECT 1 FROM conversations v WHERE v.id = x.conversationId AND v.assigneeId = x.agentId AND v.channel = 'voice' AND v.status IN (${active}))
+       GROUP BY x.agentId) p ON p.agentId = a.id
      WHERE a.active = 1 AND a.presence = 'available' AND a.disconnectedAt IS NULL AND ${queue.text}${refused.text}`,
-    [entry.channel, except, entry.channel, except, except, except, ...queue.params, ...refused.params],
+    [entry.channel, entry.channel, except, except, ...queue.params, ...refused.params],
   );
   const excluded = new Set(opts.excludeAgentIds ?? []);
   const candidates: Candidate[] = [];
