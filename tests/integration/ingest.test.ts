@@ -218,6 +218,30 @@ describe.each(DIALECTS)('ingestContact on %s', (dialect) => {
     }
   });
 
+  test('a failure while the new case is numbered leaves no row and returns the number', async () => {
+    // MariaDB numbers the case last, in an UPDATE after the counter's (the lock is taken, then must be given back); SQLite inserts it numbered.
+    const trigger =
+      dialect === 'sqlite'
+        ? "CREATE TRIGGER fail_number BEFORE INSERT ON conversations WHEN NEW.subject = 'numar-esuat' BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
+        : "CREATE TRIGGER fail_number BEFORE UPDATE ON conversations FOR EACH ROW BEGIN IF NEW.subject = 'numar-esuat' AND NEW.registrationSeq IS NOT NULL THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'injected failure'; END IF; END";
+    await t.ctx.db.sequelize.query(trigger);
+    try {
+      const last = (await RegistryCounter.findByPk(YEAR))?.lastNumber ?? 0;
+      const before = await counts();
+      const unique = { name: 'Persoană Numărată', email: `numar.${Date.now()}@exemplu.ro` };
+      const err = (await ingestContact(t.ctx, contact({ subject: 'numar-esuat', from: unique })).catch((e: unknown) => e)) as Error & { parent?: Error };
+      expect(String(err.parent?.message ?? err.message)).toMatch(/injected failure/);
+      expect(await counts()).toEqual(before);
+      expect((await RegistryCounter.findByPk(YEAR))?.lastNumber ?? 0).toBe(last);
+      const next = await ingestContact(t.ctx, contact({ from: unique }));
+      expect(next.conversation.registrationSeq).toBe(last + 1);
+      const stored = await Conversation.findByPk(next.conversation.id);
+      expect(stored!.registrationNumber).toBe(`${last + 1}/${YEAR}`);
+    } finally {
+      await t.ctx.db.sequelize.query('DROP TRIGGER fail_number');
+    }
+  });
+
   test('attachments are stored content-addressed once, with the sniffed type beside the claimed one', async () => {
     const png = Buffer.from('89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478da63f8cfc0f01f0005000201a5f0b5ed0000000049454e44ae426082', 'hex');
     const a = await ingestContact(t.ctx, contact({ attachments: [{ filename: 'poza.jpg', contentType: 'image/jpeg', data: png }] }));
@@ -285,6 +309,14 @@ describe('registration numbers under concurrency on MariaDB', () => {
         { replacements: { y: YEAR }, type: QueryTypes.SELECT },
       );
       expect(rows[0]).toEqual({ n: 200, d: 200, mn: 1, mx: 200 });
+      // The number is printed on the server (seq/year): every stored one agrees with its parts and with the answer.
+      const stored = await db8.sequelize.query<{ id: number; registrationNumber: string }>('SELECT id, registrationNumber FROM conversations WHERE registrationYear = :y', {
+        replacements: { y: YEAR },
+        type: QueryTypes.SELECT,
+      });
+      const answered = new Map(results.map((r) => [r.conversation.id, r.conversation.registrationNumber]));
+      expect(stored.filter((row) => row.registrationNumber !== answered.get(row.id))).toEqual([]);
+      expect(new Set(stored.map((row) => row.registrationNumber)).size).toBe(200);
     } finally {
       await db8.close();
       initModels(t.ctx.db.sequelize);
