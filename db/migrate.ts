@@ -1,6 +1,7 @@
 import { SequelizeStorage, Umzug } from 'umzug';
 import type { Sequelize } from 'sequelize';
 import { MIGRATIONS } from './migrations';
+import { ensureRoutines } from './routines';
 
 /** The migrator: the same one runs at start, in `npm run db:migrate` and in the tests. */
 export function migrator(sequelize: Sequelize): Umzug<ReturnType<Sequelize['getQueryInterface']>> {
@@ -19,7 +20,8 @@ export function migrator(sequelize: Sequelize): Umzug<ReturnType<Sequelize['getQ
 
 /**
  * Applies pending migrations. On MySQL several processes may start together, so a named lock makes one of
- * them migrate while the others wait; SQLite is one process by design.
+ * them migrate while the others wait; SQLite is one process by design. MySQL's stored routines are then
+ * checked and made where missing (db/routines.ts).
  */
 export async function migrate(sequelize: Sequelize): Promise<string[]> {
   const isMysql = sequelize.getDialect() === 'mysql';
@@ -29,7 +31,9 @@ export async function migrate(sequelize: Sequelize): Promise<string[]> {
     const [[row]] = (await sequelize.query("SELECT GET_LOCK('ghiseu_migrate', 120) AS got", { transaction })) as [Array<{ got: number }>, unknown];
     if (row?.got !== 1) throw new Error('Another process holds the migration lock for more than 120 s; check for a stuck migration.');
     try {
-      return (await migrator(sequelize).up()).map((m) => m.name);
+      const applied = (await migrator(sequelize).up()).map((m) => m.name);
+      await ensureRoutines(sequelize, transaction);
+      return applied;
     } finally {
       await sequelize.query("SELECT RELEASE_LOCK('ghiseu_migrate')", { transaction });
     }

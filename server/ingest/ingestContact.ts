@@ -12,7 +12,7 @@ import type { StoredBlob } from '../files/blobStore';
 import { sanitizeEmailHtml } from '../text/sanitize';
 import { runIngestWrites } from './ingestHooks';
 import { senderIdentities, type NormalisedIdentity } from './identity';
-import { allocateRegistrationSeq, findRegistrationNumbers, formatRegistrationNumber } from './registry';
+import { allocateRegistrationSeq, findRegistrationNumbers, formatRegistrationNumber, registerCase } from './registry';
 
 /** What ingest did with a contact. */
 export interface IngestResult {
@@ -182,10 +182,10 @@ async function ingestInTransaction(
   });
   // Rows other modules keep for the contact (routing's queue entry and offer, a call's row) commit with it.
   const hookTimeline = await runIngestWrites(ctx, { sql, transaction, conversation, message, created: conversationCreated, now });
-  // On MariaDB the register is taken last: its counter row stays locked until commit, so the fewer statements
-  // after it the more contacts a second the register serves.
+  // On MariaDB the register is taken last, after the timeline is written (registerCase fills the number into
+  // the conversation.created row): its counter row stays locked until commit, so the less that runs after it
+  // the more contacts a second the register serves.
   if (conversationCreated) {
-    if (conversation.registrationSeq === null) await register(sql, conversation);
     events.unshift({
       type: 'conversation.created',
       public: true,
@@ -211,6 +211,12 @@ async function ingestInTransaction(
     rows.map((e) => [e.conversationId, e.type, e.actorType, e.actorId, JSON.stringify(e.data), e.public, now]),
   );
   hookTimeline.written(eventIds.slice(events.length));
+  if (conversationCreated && conversation.registrationSeq === null) {
+    const seq = await registerCase(sql, conversation.id, conversation.registrationYear, eventIds[0]!);
+    conversation.registrationSeq = seq;
+    conversation.registrationNumber = formatRegistrationNumber(seq, conversation.registrationYear);
+    rows[0]!.data = { ...rows[0]!.data, registrationNumber: conversation.registrationNumber };
+  }
 
   const payload = {
     conversationId: conversation.id,
@@ -395,15 +401,6 @@ async function openConversation(sql: RawSql, contact: ParsedInboundContact, citi
     joinedIntoId: null,
     portalTokenHash: null,
   });
-}
-
-/** Gives a new case the next registration number of its year (counter row locked until commit: no gaps, no duplicates). */
-async function register(sql: RawSql, conversation: Conversation): Promise<void> {
-  const seq = await allocateRegistrationSeq(sql, conversation.registrationYear);
-  const number = formatRegistrationNumber(seq, conversation.registrationYear);
-  await sql.run('UPDATE conversations SET registrationSeq = ?, registrationNumber = ? WHERE id = ?', [seq, number, conversation.id]);
-  conversation.registrationSeq = seq;
-  conversation.registrationNumber = number;
 }
 
 /**

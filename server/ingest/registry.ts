@@ -1,4 +1,8 @@
 import type { RawSql } from '../../db/rawSql';
+import { logger } from '../log';
+
+const log = logger('registry');
+let warnedNoProcedure = false;
 
 /**
  * Takes the next registration number of `year` inside the caller's transaction, in one statement: the UPDATE
@@ -20,6 +24,33 @@ export async function allocateRegistrationSeq(sql: RawSql, year: number): Promis
     }
   }
   throw new Error(`registry counter for ${year} could not be created`);
+}
+
+/**
+ * Numbers the new case `conversationId` (MariaDB/MySQL, inside the caller's transaction) and writes the number
+ * into its `conversation.created` timeline row `eventId`, whose data carries `registrationNumber: null` until
+ * then. One round trip: the `ghiseu_register_case` procedure (db/routines.ts) runs the counter, the case and the
+ * timeline statements on the server, so the counter row's lock is held for the server's work and the commit
+ * only, never for a turn of this process's event loop between statements. Without the procedure (a dump
+ * restored without its routines, until the next start makes it) the same statements run one by one.
+ */
+export async function registerCase(sql: RawSql, conversationId: number, year: number, eventId: number | null): Promise<number> {
+  try {
+    const result = await sql.all<unknown>('CALL ghiseu_register_case(?, ?, ?)', [conversationId, year, eventId]);
+    const rows = (result as unknown[])[0] as { seq: number }[];
+    return Number(rows[0]!.seq);
+  } catch (err) {
+    if ((err as { code?: string }).code !== 'ER_SP_DOES_NOT_EXIST') throw err;
+    if (!warnedNoProcedure) {
+      warnedNoProcedure = true;
+      log.warn('procedure ghiseu_register_case is missing (a dump restored without --routines?): numbering statement by statement until a server start or `npm run db:migrate` makes it again');
+    }
+  }
+  const seq = await allocateRegistrationSeq(sql, year);
+  const number = formatRegistrationNumber(seq, year);
+  await sql.run('UPDATE conversations SET registrationSeq = ?, registrationNumber = ? WHERE id = ?', [seq, number, conversationId]);
+  if (eventId !== null) await sql.run("UPDATE conversation_events SET data = JSON_SET(data, '$.registrationNumber', ?) WHERE id = ?", [number, eventId]);
+  return seq;
 }
 
 /** `seq/year`, the printed form of a registration number. */

@@ -1,5 +1,7 @@
 import { QueryTypes } from 'sequelize';
 import { openDatabase } from '../../db/connection';
+import { rawSql } from '../../db/rawSql';
+import { ensureRoutines } from '../../db/routines';
 import { initModels, Citizen, CitizenIdentity, Conversation, ConversationEvent, Message, RegistryCounter, Attachment } from '../../db/models';
 import { bucharestDate } from '../../server/calendar/dates';
 import { legalDeadline } from '../../server/calendar/legalDeadline';
@@ -317,9 +319,70 @@ describe('registration numbers under concurrency on MariaDB', () => {
       const answered = new Map(results.map((r) => [r.conversation.id, r.conversation.registrationNumber]));
       expect(stored.filter((row) => row.registrationNumber !== answered.get(row.id))).toEqual([]);
       expect(new Set(stored.map((row) => row.registrationNumber)).size).toBe(200);
+      // …and so does every case's conversation.created row, which the register's procedure fills in.
+      const created = await db8.sequelize.query<{ conversationId: number; data: string }>("SELECT conversationId, data FROM conversation_events WHERE type = 'conversation.created'", {
+        type: QueryTypes.SELECT,
+      });
+      expect(created).toHaveLength(200);
+      expect(created.filter((row) => (JSON.parse(row.data) as { registrationNumber: string }).registrationNumber !== answered.get(row.conversationId))).toEqual([]);
     } finally {
       await db8.close();
       initModels(t.ctx.db.sequelize);
     }
   }, 180_000);
+});
+
+describe('the register procedure on MariaDB', () => {
+  let t: TestContext;
+  beforeAll(async () => {
+    t = await createTestContext('mariadb');
+  });
+  afterAll(async () => {
+    await t.cleanup();
+  });
+  const routines = () =>
+    t.ctx.db.sequelize.query<{ name: string; comment: string; security: string }>(
+      "SELECT ROUTINE_NAME AS name, ROUTINE_COMMENT AS comment, SECURITY_TYPE AS security FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = DATABASE() AND ROUTINE_NAME LIKE 'ghiseu%'",
+      { type: QueryTypes.SELECT },
+    );
+  const createdRow = async (conversationId: number) =>
+    (await ConversationEvent.findOne({ where: { conversationId, type: 'conversation.created' } }))!.data as { registrationNumber: string | null };
+
+  test('start makes the procedure, running as its caller; a second check changes nothing', async () => {
+    expect(await routines()).toEqual([{ name: 'ghiseu_register_case', comment: 'ghiseu v1', security: 'INVOKER' }]);
+    expect(await ensureRoutines(t.ctx.db.sequelize)).toEqual([]);
+  });
+
+  test('a database without the procedure (restored without routines) still numbers without gaps, and the next check makes it again', async () => {
+    const first = await ingestContact(t.ctx, contact());
+    await t.ctx.db.sequelize.query('DROP PROCEDURE ghiseu_register_case');
+    const second = await ingestContact(t.ctx, contact());
+    expect(second.conversation.registrationSeq).toBe(first.conversation.registrationSeq + 1);
+    expect((await createdRow(second.conversation.id)).registrationNumber).toBe(second.conversation.registrationNumber);
+    expect((await Conversation.findByPk(second.conversation.id))!.registrationNumber).toBe(`${second.conversation.registrationSeq}/${YEAR}`);
+    expect(await ensureRoutines(t.ctx.db.sequelize)).toEqual(['ghiseu_register_case']);
+    const third = await ingestContact(t.ctx, contact());
+    expect(third.conversation.registrationSeq).toBe(second.conversation.registrationSeq + 1);
+    expect((await createdRow(third.conversation.id)).registrationNumber).toBe(third.conversation.registrationNumber);
+  });
+
+  test('an older version of the procedure is replaced', async () => {
+    await t.ctx.db.sequelize.query('DROP PROCEDURE ghiseu_register_case');
+    await t.ctx.db.sequelize.query("CREATE PROCEDURE ghiseu_register_case(IN a INT, IN b INT, IN c INT) COMMENT 'ghiseu v0' BEGIN SELECT -1 AS seq; END");
+    expect(await ensureRoutines(t.ctx.db.sequelize)).toEqual(['ghiseu_register_case']);
+    expect((await routines())[0]!.comment).toBe('ghiseu v1');
+    const r = await ingestContact(t.ctx, contact());
+    expect(r.conversation.registrationSeq).toBeGreaterThan(0);
+  });
+
+  test('it refuses a case that is already numbered or does not exist, and the caller\'s rollback returns the number', async () => {
+    const numbered = await ingestContact(t.ctx, contact());
+    const last = (await RegistryCounter.findByPk(YEAR))!.lastNumber;
+    for (const id of [numbered.conversation.id, 999_999_999]) {
+      const call = t.ctx.db.transaction((tx) => rawSql(tx).all('CALL ghiseu_register_case(?, ?, NULL)', [id, YEAR]));
+      await expect(call).rejects.toThrow(/no unnumbered case with that id/);
+    }
+    expect((await RegistryCounter.findByPk(YEAR))!.lastNumber).toBe(last);
+    expect((await Conversation.findByPk(numbered.conversation.id))!.registrationNumber).toBe(numbered.conversation.registrationNumber);
+  });
 });
