@@ -12,7 +12,7 @@ import type { StoredBlob } from '../files/blobStore';
 import { sanitizeEmailHtml } from '../text/sanitize';
 import { runIngestWrites } from './ingestHooks';
 import { senderIdentities, type NormalisedIdentity } from './identity';
-import { allocateRegistrationSeq, findRegistrationNumbers, formatRegistrationNumber, registerCase } from './registry';
+import { allocateRegistrationSeq, findRegistrationNumbers, formatRegistrationNumber, registerAndCommit } from './registry';
 
 /** What ingest did with a contact. */
 export interface IngestResult {
@@ -182,9 +182,9 @@ async function ingestInTransaction(
   });
   // Rows other modules keep for the contact (routing's queue entry and offer, a call's row) commit with it.
   const hookTimeline = await runIngestWrites(ctx, { sql, transaction, conversation, message, created: conversationCreated, now });
-  // On MariaDB the register is taken last, after the timeline is written (registerCase fills the number into
-  // the conversation.created row): its counter row stays locked until commit, so the less that runs after it
-  // the more contacts a second the register serves.
+  // On MariaDB the register is taken last, after the timeline is written (registerAndCommit fills the number
+  // into the conversation.created row and commits): its counter row stays locked until commit, so nothing runs
+  // after it.
   if (conversationCreated) {
     events.unshift({
       type: 'conversation.created',
@@ -212,7 +212,8 @@ async function ingestInTransaction(
   );
   hookTimeline.written(eventIds.slice(events.length));
   if (conversationCreated && conversation.registrationSeq === null) {
-    const seq = await registerCase(sql, conversation.id, conversation.registrationYear, eventIds[0]!);
+    // The transaction's last statement: nothing is written after it.
+    const seq = await registerAndCommit(sql, conversation.id, conversation.registrationYear, eventIds[0]!);
     conversation.registrationSeq = seq;
     conversation.registrationNumber = formatRegistrationNumber(seq, conversation.registrationYear);
     rows[0]!.data = { ...rows[0]!.data, registrationNumber: conversation.registrationNumber };

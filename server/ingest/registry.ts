@@ -27,23 +27,24 @@ export async function allocateRegistrationSeq(sql: RawSql, year: number): Promis
 }
 
 /**
- * Numbers the new case `conversationId` (MariaDB/MySQL, inside the caller's transaction) and writes the number
- * into its `conversation.created` timeline row `eventId`, whose data carries `registrationNumber: null` until
- * then. One round trip: the `ghiseu_register_case` procedure (db/routines.ts) runs the counter, the case and the
- * timeline statements on the server, so the counter row's lock is held for the server's work and the commit
- * only, never for a turn of this process's event loop between statements. Without the procedure (a dump
- * restored without its routines, until the next start makes it) the same statements run one by one.
+ * Numbers the new case `conversationId` (MariaDB/MySQL), writes the number into its `conversation.created`
+ * timeline row `eventId` (whose data carries `registrationNumber: null` until then) and commits: the last
+ * statement of the caller's transaction, which must have nothing left to write. One round trip: the
+ * `ghiseu_register_and_commit` procedure (db/routines.ts) runs the counter, the case, the timeline and the COMMIT
+ * on the server, so the counter row is locked for the server's work only, never for a turn of this process's
+ * event loop. Without the procedure (a dump restored without its routines, until the next start makes it) the
+ * same statements run one by one and the caller's COMMIT ends the transaction.
  */
-export async function registerCase(sql: RawSql, conversationId: number, year: number, eventId: number | null): Promise<number> {
+export async function registerAndCommit(sql: RawSql, conversationId: number, year: number, eventId: number | null): Promise<number> {
   try {
-    const result = await sql.all<unknown>('CALL ghiseu_register_case(?, ?, ?)', [conversationId, year, eventId]);
+    const result = await sql.all<unknown>('CALL ghiseu_register_and_commit(?, ?, ?)', [conversationId, year, eventId]);
     const rows = (result as unknown[])[0] as { seq: number }[];
     return Number(rows[0]!.seq);
   } catch (err) {
     if ((err as { code?: string }).code !== 'ER_SP_DOES_NOT_EXIST') throw err;
     if (!warnedNoProcedure) {
       warnedNoProcedure = true;
-      log.warn('procedure ghiseu_register_case is missing (a dump restored without --routines?): numbering statement by statement until a server start or `npm run db:migrate` makes it again');
+      log.warn('procedure ghiseu_register_and_commit is missing (a dump restored without --routines?): numbering statement by statement until a server start or `npm run db:migrate` makes it again');
     }
   }
   const seq = await allocateRegistrationSeq(sql, year);

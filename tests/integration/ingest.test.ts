@@ -349,28 +349,47 @@ describe('the register procedure on MariaDB', () => {
     (await ConversationEvent.findOne({ where: { conversationId, type: 'conversation.created' } }))!.data as { registrationNumber: string | null };
 
   test('start makes the procedure, running as its caller; a second check changes nothing', async () => {
-    expect(await routines()).toEqual([{ name: 'ghiseu_register_case', comment: 'ghiseu v1', security: 'INVOKER' }]);
+    expect(await routines()).toEqual([{ name: 'ghiseu_register_and_commit', comment: 'ghiseu v1', security: 'INVOKER' }]);
     expect(await ensureRoutines(t.ctx.db.sequelize)).toEqual([]);
   });
 
   test('a database without the procedure (restored without routines) still numbers without gaps, and the next check makes it again', async () => {
     const first = await ingestContact(t.ctx, contact());
-    await t.ctx.db.sequelize.query('DROP PROCEDURE ghiseu_register_case');
+    await t.ctx.db.sequelize.query('DROP PROCEDURE ghiseu_register_and_commit');
     const second = await ingestContact(t.ctx, contact());
     expect(second.conversation.registrationSeq).toBe(first.conversation.registrationSeq + 1);
     expect((await createdRow(second.conversation.id)).registrationNumber).toBe(second.conversation.registrationNumber);
     expect((await Conversation.findByPk(second.conversation.id))!.registrationNumber).toBe(`${second.conversation.registrationSeq}/${YEAR}`);
-    expect(await ensureRoutines(t.ctx.db.sequelize)).toEqual(['ghiseu_register_case']);
+    expect(await ensureRoutines(t.ctx.db.sequelize)).toEqual(['ghiseu_register_and_commit']);
     const third = await ingestContact(t.ctx, contact());
     expect(third.conversation.registrationSeq).toBe(second.conversation.registrationSeq + 1);
     expect((await createdRow(third.conversation.id)).registrationNumber).toBe(third.conversation.registrationNumber);
   });
 
-  test('an older version of the procedure is replaced', async () => {
-    await t.ctx.db.sequelize.query('DROP PROCEDURE ghiseu_register_case');
-    await t.ctx.db.sequelize.query("CREATE PROCEDURE ghiseu_register_case(IN a INT, IN b INT, IN c INT) COMMENT 'ghiseu v0' BEGIN SELECT -1 AS seq; END");
-    expect(await ensureRoutines(t.ctx.db.sequelize)).toEqual(['ghiseu_register_case']);
-    expect((await routines())[0]!.comment).toBe('ghiseu v1');
+  test('the CALL commits the transaction: its rows are visible to others at once, and a later rollback undoes nothing', async () => {
+    const r = await ingestContact(t.ctx, contact());
+    // Unnumber the case as if its ingest stopped just before the CALL, then number it again by hand.
+    await t.ctx.db.sequelize.query('UPDATE conversations SET registrationSeq = NULL, registrationNumber = NULL WHERE id = :id', { replacements: { id: r.conversation.id } });
+    const last = (await RegistryCounter.findByPk(YEAR))!.lastNumber;
+    const seenInside: (string | null)[] = [];
+    const run = t.ctx.db.transaction(async (tx) => {
+      await rawSql(tx).all('CALL ghiseu_register_and_commit(?, ?, NULL)', [r.conversation.id, YEAR]);
+      // Another connection of the pool reads it while this transaction's callback still runs.
+      seenInside.push((await Conversation.findByPk(r.conversation.id))!.registrationNumber);
+      throw new Error('after the CALL');
+    });
+    await expect(run).rejects.toThrow('after the CALL');
+    expect(seenInside).toEqual([`${last + 1}/${YEAR}`]);
+    expect((await Conversation.findByPk(r.conversation.id))!.registrationNumber).toBe(`${last + 1}/${YEAR}`);
+    expect((await RegistryCounter.findByPk(YEAR))!.lastNumber).toBe(last + 1);
+  });
+
+  test('an older version of the procedure is replaced, and a routine no version uses is dropped', async () => {
+    await t.ctx.db.sequelize.query("CREATE PROCEDURE ghiseu_register_case(IN a INT) COMMENT 'ghiseu v1' BEGIN SELECT a; END");
+    await t.ctx.db.sequelize.query('DROP PROCEDURE ghiseu_register_and_commit');
+    await t.ctx.db.sequelize.query("CREATE PROCEDURE ghiseu_register_and_commit(IN a INT, IN b INT, IN c INT) COMMENT 'ghiseu v0' BEGIN SELECT -1 AS seq; END");
+    expect(await ensureRoutines(t.ctx.db.sequelize)).toEqual(['ghiseu_register_and_commit']);
+    expect(await routines()).toEqual([{ name: 'ghiseu_register_and_commit', comment: 'ghiseu v1', security: 'INVOKER' }]);
     const r = await ingestContact(t.ctx, contact());
     expect(r.conversation.registrationSeq).toBeGreaterThan(0);
   });
@@ -379,7 +398,7 @@ describe('the register procedure on MariaDB', () => {
     const numbered = await ingestContact(t.ctx, contact());
     const last = (await RegistryCounter.findByPk(YEAR))!.lastNumber;
     for (const id of [numbered.conversation.id, 999_999_999]) {
-      const call = t.ctx.db.transaction((tx) => rawSql(tx).all('CALL ghiseu_register_case(?, ?, NULL)', [id, YEAR]));
+      const call = t.ctx.db.transaction((tx) => rawSql(tx).all('CALL ghiseu_register_and_commit(?, ?, NULL)', [id, YEAR]));
       await expect(call).rejects.toThrow(/no unnumbered case with that id/);
     }
     expect((await RegistryCounter.findByPk(YEAR))!.lastNumber).toBe(last);
