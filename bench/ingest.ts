@@ -118,21 +118,32 @@ async function benchRawSqlite(file: string) {
 }
 
 /** A fresh database for each measured path, migrated by the real migrator so the rows and indexes are the same. */
-async function freshSqlite(): Promise<string> {
-  const file = path.join(mkdtempSync(path.join(os.tmpdir(), 'ghiseu-bench-sqlite-')), 'bench.sqlite');
-  const ctx = await createContext(loadConfig({ DATA_DIR: path.dirname(file), DATABASE_URL: `sqlite:${file}`, LOG_LEVEL: 'silent' }));
-  await ctx.db.sequelize.query(`INSERT INTO registry_counters (year, lastNumber) VALUES (${YEAR}, 0)`);
-  await closeContext(ctx);
-  return file;
+async function onFreshSqlite<T>(measure: (file: string) => Promise<T>): Promise<T> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'ghiseu-bench-sqlite-'));
+  const file = path.join(dir, 'bench.sqlite');
+  try {
+    const ctx = await createContext(loadConfig({ DATA_DIR: dir, DATABASE_URL: `sqlite:${file}`, LOG_LEVEL: 'silent' }));
+    await ctx.db.sequelize.query(`INSERT INTO registry_counters (year, lastNumber) VALUES (${YEAR}, 0)`);
+    await closeContext(ctx);
+    return await measure(file);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
-async function freshMariadb(base: string): Promise<string> {
-  const { url } = await createScratchDatabase(base, 'bench');
+/** Runs `measure` on a fresh MariaDB database, dropped after (also when the measure fails). */
+async function onFreshMariadb<T>(base: string, measure: (url: string) => Promise<T>): Promise<T> {
+  const db = await createScratchDatabase(base, 'bench');
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ghiseu-bench-'));
-  const ctx = await createContext(loadConfig({ DATA_DIR: dataDir, DATABASE_URL: url, LOG_LEVEL: 'silent' }));
-  await ctx.db.sequelize.query(`INSERT INTO registry_counters (year, lastNumber) VALUES (${YEAR}, 0)`);
-  await closeContext(ctx);
-  return url;
+  try {
+    const ctx = await createContext(loadConfig({ DATA_DIR: dataDir, DATABASE_URL: db.url, LOG_LEVEL: 'silent' }));
+    await ctx.db.sequelize.query(`INSERT INTO registry_counters (year, lastNumber) VALUES (${YEAR}, 0)`);
+    await closeContext(ctx);
+    return await measure(db.url);
+  } finally {
+    await db.drop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
 }
 
 function row(dialect: string, r: { label: string; latencies: number[]; seconds: number }, baseline?: number) {
@@ -153,15 +164,15 @@ async function main() {
   console.log(`bench/ingest: ${COUNT} new cases per path, ${CONCURRENCY} in flight (SQLite raw path: 1, it has one writer)`);
   console.log('durable commits: SQLite WAL + synchronous=FULL; MariaDB innodb_flush_log_at_trx_commit=1\n');
 
-  const rawSqlite = await benchRawSqlite(await freshSqlite());
-  const ingSqlite = await benchIngest(`sqlite:${await freshSqlite()}`, 'ingestContact');
+  const rawSqlite = await onFreshSqlite(benchRawSqlite);
+  const ingSqlite = await onFreshSqlite((file) => benchIngest(`sqlite:${file}`, 'ingestContact'));
   const sqliteBase = rawSqlite.latencies.length / rawSqlite.seconds;
   rows.push(row('sqlite', rawSqlite), row('sqlite', ingSqlite, sqliteBase));
 
   const mariadb = process.env.TEST_MARIADB_URL ?? process.env.BENCH_MARIADB_URL;
   if (mariadb) {
-    const rawMy = await benchRawMysql(await freshMariadb(mariadb));
-    const ingMy = await benchIngest(await freshMariadb(mariadb), 'ingestContact');
+    const rawMy = await onFreshMariadb(mariadb, benchRawMysql);
+    const ingMy = await onFreshMariadb(mariadb, (url) => benchIngest(url, 'ingestContact'));
     const myBase = rawMy.latencies.length / rawMy.seconds;
     rows.push(row('mariadb', rawMy), row('mariadb', ingMy, myBase));
   } else {
