@@ -117,14 +117,19 @@ async function benchRawSqlite(file: string) {
   return { label: 'raw sqlite3', ...result };
 }
 
-/** A fresh database for each measured path, migrated by the real migrator so the rows and indexes are the same. */
+/** Migrates the database at `url` with the real migrator (the same rows and indexes as the app) and opens the year's register. */
+async function prepare(url: string, dataDir: string): Promise<void> {
+  const ctx = await createContext(loadConfig({ DATA_DIR: dataDir, DATABASE_URL: url, LOG_LEVEL: 'silent' }));
+  await ctx.db.sequelize.query(`INSERT INTO registry_counters (year, lastNumber) VALUES (${YEAR}, 0)`);
+  await closeContext(ctx);
+}
+
+/** Runs `measure` on a fresh SQLite file, removed after (also when the measure fails). */
 async function onFreshSqlite<T>(measure: (file: string) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'ghiseu-bench-sqlite-'));
   const file = path.join(dir, 'bench.sqlite');
   try {
-    const ctx = await createContext(loadConfig({ DATA_DIR: dir, DATABASE_URL: `sqlite:${file}`, LOG_LEVEL: 'silent' }));
-    await ctx.db.sequelize.query(`INSERT INTO registry_counters (year, lastNumber) VALUES (${YEAR}, 0)`);
-    await closeContext(ctx);
+    await prepare(`sqlite:${file}`, dir);
     return await measure(file);
   } finally {
     rmSync(dir, { recursive: true, force: true });
@@ -136,9 +141,7 @@ async function onFreshMariadb<T>(base: string, measure: (url: string) => Promise
   const db = await createScratchDatabase(base, 'bench');
   const dataDir = mkdtempSync(path.join(os.tmpdir(), 'ghiseu-bench-'));
   try {
-    const ctx = await createContext(loadConfig({ DATA_DIR: dataDir, DATABASE_URL: db.url, LOG_LEVEL: 'silent' }));
-    await ctx.db.sequelize.query(`INSERT INTO registry_counters (year, lastNumber) VALUES (${YEAR}, 0)`);
-    await closeContext(ctx);
+    await prepare(db.url, dataDir);
     return await measure(db.url);
   } finally {
     await db.drop();

@@ -198,50 +198,52 @@ describe.each(DIALECTS)('ingestContact on %s', (dialect) => {
     expect(await counts()).toEqual(before);
   });
 
-  test('an ingest that fails mid-transaction leaves no row and consumes no number', async () => {
-    const trigger =
-      dialect === 'sqlite'
-        ? "CREATE TRIGGER fail_boom BEFORE INSERT ON messages WHEN NEW.externalId = 'boom' BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
-        : "CREATE TRIGGER fail_boom BEFORE INSERT ON messages FOR EACH ROW BEGIN IF NEW.externalId = 'boom' THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'injected failure'; END IF; END";
-    await t.ctx.db.sequelize.query(trigger);
+  /**
+   * Installs `trigger` (named `name`), which fails the ingest of `failing`: nothing is written and the number is
+   * not consumed. Then a contact from the same sender goes through and gets that very number.
+   */
+  async function expectInjectedFailureLosesNothing(name: string, trigger: { sqlite: string; mariadb: string }, failing: Parameters<typeof contact>[0], from: { name: string; email: string }) {
+    await t.ctx.db.sequelize.query(`CREATE TRIGGER ${name} ${dialect === 'sqlite' ? trigger.sqlite : trigger.mariadb}`);
     try {
       const last = (await RegistryCounter.findByPk(YEAR))?.lastNumber ?? 0;
       const before = await counts();
-      const unique = { name: 'Persoană Nouă', email: `nou.${Date.now()}@exemplu.ro` };
-      const err = (await ingestContact(t.ctx, contact({ externalId: 'boom', from: unique })).catch((e: unknown) => e)) as Error & { parent?: Error };
+      const err = (await ingestContact(t.ctx, contact({ ...failing, from })).catch((e: unknown) => e)) as Error & { parent?: Error };
       // SQLite reports a trigger's RAISE as a constraint error; the driver's own message names the failure.
       expect(String(err.parent?.message ?? err.message)).toMatch(/injected failure/);
       expect(await counts()).toEqual(before);
       expect((await RegistryCounter.findByPk(YEAR))?.lastNumber ?? 0).toBe(last);
-      const next = await ingestContact(t.ctx, contact({ from: unique }));
+      const next = await ingestContact(t.ctx, contact({ from }));
       expect(next.conversation.registrationSeq).toBe(last + 1);
+      expect((await Conversation.findByPk(next.conversation.id))!.registrationNumber).toBe(`${last + 1}/${YEAR}`);
     } finally {
-      await t.ctx.db.sequelize.query('DROP TRIGGER fail_boom');
+      await t.ctx.db.sequelize.query(`DROP TRIGGER ${name}`);
     }
+  }
+
+  test('an ingest that fails mid-transaction leaves no row and consumes no number', async () => {
+    await expectInjectedFailureLosesNothing(
+      'fail_boom',
+      {
+        sqlite: "BEFORE INSERT ON messages WHEN NEW.externalId = 'boom' BEGIN SELECT RAISE(ABORT, 'injected failure'); END",
+        mariadb: "BEFORE INSERT ON messages FOR EACH ROW BEGIN IF NEW.externalId = 'boom' THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'injected failure'; END IF; END",
+      },
+      { externalId: 'boom' },
+      { name: 'Persoană Nouă', email: `nou.${Date.now()}@exemplu.ro` },
+    );
   });
 
   test('a failure while the new case is numbered leaves no row and returns the number', async () => {
-    // MariaDB numbers the case last, in an UPDATE after the counter's (the lock is taken, then must be given back); SQLite inserts it numbered.
-    const trigger =
-      dialect === 'sqlite'
-        ? "CREATE TRIGGER fail_number BEFORE INSERT ON conversations WHEN NEW.subject = 'numar-esuat' BEGIN SELECT RAISE(ABORT, 'injected failure'); END"
-        : "CREATE TRIGGER fail_number BEFORE UPDATE ON conversations FOR EACH ROW BEGIN IF NEW.subject = 'numar-esuat' AND NEW.registrationSeq IS NOT NULL THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'injected failure'; END IF; END";
-    await t.ctx.db.sequelize.query(trigger);
-    try {
-      const last = (await RegistryCounter.findByPk(YEAR))?.lastNumber ?? 0;
-      const before = await counts();
-      const unique = { name: 'Persoană Numărată', email: `numar.${Date.now()}@exemplu.ro` };
-      const err = (await ingestContact(t.ctx, contact({ subject: 'numar-esuat', from: unique })).catch((e: unknown) => e)) as Error & { parent?: Error };
-      expect(String(err.parent?.message ?? err.message)).toMatch(/injected failure/);
-      expect(await counts()).toEqual(before);
-      expect((await RegistryCounter.findByPk(YEAR))?.lastNumber ?? 0).toBe(last);
-      const next = await ingestContact(t.ctx, contact({ from: unique }));
-      expect(next.conversation.registrationSeq).toBe(last + 1);
-      const stored = await Conversation.findByPk(next.conversation.id);
-      expect(stored!.registrationNumber).toBe(`${last + 1}/${YEAR}`);
-    } finally {
-      await t.ctx.db.sequelize.query('DROP TRIGGER fail_number');
-    }
+    // MariaDB numbers the case last, inside the register's CALL after the counter is taken (the lock is taken,
+    // then must be given back); SQLite inserts it numbered.
+    await expectInjectedFailureLosesNothing(
+      'fail_number',
+      {
+        sqlite: "BEFORE INSERT ON conversations WHEN NEW.subject = 'numar-esuat' BEGIN SELECT RAISE(ABORT, 'injected failure'); END",
+        mariadb: "BEFORE UPDATE ON conversations FOR EACH ROW BEGIN IF NEW.subject = 'numar-esuat' AND NEW.registrationSeq IS NOT NULL THEN SIGNAL SQLSTATE '45000' SET MESSAGE_TEXT = 'injected failure'; END IF; END",
+      },
+      { subject: 'numar-esuat' },
+      { name: 'Persoană Numărată', email: `numar.${Date.now()}@exemplu.ro` },
+    );
   });
 
   test('attachments are stored content-addressed once, with the sniffed type beside the claimed one', async () => {
